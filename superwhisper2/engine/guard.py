@@ -1,0 +1,119 @@
+"""Keep Whisper away from silence and noise, and drop what it invents anyway.
+
+Three gates, cheapest first: an energy gate (digital silence and near-silence), Silero VAD
+(shipped inside faster-whisper; noise that is as loud as speech), then after decoding the
+no-speech/log-prob thresholds and a list of known hallucinations (a data file).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import FrozenSet, List, Tuple
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+
+_HALLUCINATIONS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hallucinations.json")
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """Voice-activity settings; defaults suit one dictated phrase."""
+
+    energy_floor_dbfs: float = -60.0  # below this RMS the phrase is silence, no model needed
+    vad_threshold: float = 0.5
+    min_speech_seconds: float = 0.25  # less detected speech than this is not a phrase
+    pad_seconds: float = 0.3  # kept around detected speech when trimming
+
+
+@dataclass(frozen=True)
+class SpeechSpan:
+    """Where the speech is in a phrase, from the VAD."""
+
+    start: int  # sample index
+    end: int
+    speech_seconds: float
+
+    @property
+    def empty(self) -> bool:
+        return self.end <= self.start
+
+
+NO_SPEECH = SpeechSpan(0, 0, 0.0)
+
+
+def rms_dbfs(samples: np.ndarray) -> float:
+    """Loudness of the whole phrase, in dB relative to full scale."""
+    if samples.size == 0:
+        return -float("inf")
+    power = float(np.dot(samples, samples)) / samples.size
+    return 10.0 * np.log10(power) if power > 0 else -float("inf")
+
+
+def find_speech(samples: np.ndarray, options: GateOptions = GateOptions()) -> SpeechSpan:
+    """The span from the first to the last speech the VAD hears, padded; NO_SPEECH if none."""
+    if rms_dbfs(samples) < options.energy_floor_dbfs:
+        return NO_SPEECH
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(
+        samples,
+        VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=100, speech_pad_ms=30),
+        sampling_rate=SAMPLE_RATE,
+    )
+    speech = sum(chunk["end"] - chunk["start"] for chunk in chunks) / SAMPLE_RATE
+    if not chunks or speech < options.min_speech_seconds:
+        return NO_SPEECH
+    pad = int(options.pad_seconds * SAMPLE_RATE)
+    return SpeechSpan(max(0, chunks[0]["start"] - pad), min(samples.size, chunks[-1]["end"] + pad), speech)
+
+
+def load_vad() -> None:
+    """Load Silero now (start-up), not on the first phrase."""
+    from faster_whisper.vad import get_vad_model
+
+    get_vad_model()
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, single spaces: how phrases are compared."""
+    text = unicodedata.normalize("NFC", text).lower().replace("’", "'")
+    text = re.sub(r"[^\w\s'-]", "", text)
+    return re.sub(r"\s+", " ", text).strip(" -'")
+
+
+@functools.lru_cache(maxsize=1)
+def known_hallucinations() -> FrozenSet[str]:
+    """Every phrase of hallucinations.json, normalised, all languages together."""
+    with open(_HALLUCINATIONS_FILE, encoding="utf-8") as handle:
+        data = json.load(handle)
+    return frozenset(normalise(p) for key, phrases in data.items() if not key.startswith("_") for p in phrases)
+
+
+def is_known_hallucination(text: str) -> bool:
+    """True when the whole text is a phrase Whisper is known to invent (or only punctuation)."""
+    normalised = normalise(text)
+    return not normalised or normalised in known_hallucinations()
+
+
+def repeats_itself(tokens: List[int], min_repeats: int = 4, max_ngram: int = 12) -> bool:
+    """True when the tail of `tokens` is one n-gram repeated `min_repeats` times (a decoding loop)."""
+    for size in range(1, max_ngram + 1):
+        span = size * min_repeats
+        if len(tokens) < span:
+            break
+        tail = tokens[-span:]
+        if all(tail[i] == tail[i % size] for i in range(span)):
+            return True
+    return False
+
+
+def speech_bounds(span: SpeechSpan, total: int) -> Tuple[int, int]:
+    """The slice to transcribe: the speech span, or everything when the VAD was not consulted."""
+    return (span.start, span.end) if not span.empty else (0, total)

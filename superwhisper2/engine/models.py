@@ -1,0 +1,358 @@
+"""Find, load, warm up and share one Whisper model per process.
+
+The model lives in a holder kept in `sys.modules`, outside the plugin's own modules, so a
+reload of the plugin's files (Talon re-runs them from the top) finds it instead of loading
+a second copy. CUDA is prepared (Windows DLL folders) and exercised by a warm-up right
+after loading, so a broken set-up fails at start-up and falls back to the CPU once.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import sys
+import threading
+import time
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, MutableMapping, Optional
+
+import numpy as np
+
+from .errors import ModelError, ModelFileError
+
+log = logging.getLogger("superwhisper2")
+
+DEVICES = ("auto", "cuda", "cpu")
+COMPUTE_TYPES = ("auto", "default", "float16", "bfloat16", "float32", "int8", "int8_float16",
+                 "int8_bfloat16", "int8_float32", "int16")
+MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+# The `bin` folders that pip's NVIDIA wheels install under site-packages on Windows.
+NVIDIA_DLL_SUBDIRS = (("nvidia", "cublas", "bin"), ("nvidia", "cudnn", "bin"), ("nvidia", "cuda_runtime", "bin"))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the user asked for; settings map onto this one to one."""
+
+    model: str = "large-v3-turbo"
+    model_dir: Optional[str] = None
+    device: str = "auto"
+    compute_type: str = "auto"
+    cpu_fallback_model: str = "base"
+    cpu_threads: int = 0
+    local_only: bool = False  # never download: only folders and models already in model_dir
+
+
+@dataclass
+class LoadedModel:
+    """A loaded, warmed-up model and what it cost."""
+
+    whisper: Any  # faster_whisper.WhisperModel
+    spec: ModelSpec
+    path: str
+    device: str
+    compute_type: str
+    load_seconds: float
+    warmup_seconds: float
+    memory_mb: Optional[float]
+    fallback_reason: Optional[str] = None
+    generation: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def multilingual(self) -> bool:
+        return bool(self.whisper.model.is_multilingual)
+
+    @property
+    def name(self) -> str:
+        return self.spec.model if self.fallback_reason is None else self.spec.cpu_fallback_model
+
+
+def _holder() -> types.ModuleType:
+    """Process-wide state that survives reloads of the plugin's modules."""
+    key = "superwhisper2_runtime_state"
+    holder = sys.modules.get(key)
+    if holder is None:
+        holder = types.ModuleType(key, "superwhisper2's process-wide model registry")
+        holder.models = {}  # type: ignore[attr-defined]
+        holder.lock = threading.RLock()  # type: ignore[attr-defined]
+        holder.loads = 0  # type: ignore[attr-defined]
+        sys.modules[key] = holder
+    return holder
+
+
+def loaded_models() -> List[LoadedModel]:
+    """Every model this process holds (one, normally)."""
+    return list(_holder().models.values())
+
+
+def load_count() -> int:
+    """How many times a model was actually loaded from disk in this process."""
+    return int(_holder().loads)
+
+
+def get_model(spec: ModelSpec, warmup: bool = True) -> LoadedModel:
+    """The shared model for `spec`, loading it (and releasing any other) when needed."""
+    holder = _holder()
+    with holder.lock:
+        current = holder.models.get(spec)
+        if current is not None:
+            return current
+        for other in list(holder.models):
+            release(holder.models.pop(other))
+        loaded = _load_with_fallback(spec, warmup)
+        holder.loads += 1
+        loaded.generation = holder.loads
+        holder.models[spec] = loaded
+        return loaded
+
+
+def release_all() -> None:
+    """Unload every model (Talon is exiting, or the user asked)."""
+    holder = _holder()
+    with holder.lock:
+        for spec in list(holder.models):
+            release(holder.models.pop(spec))
+
+
+def release(loaded: LoadedModel) -> None:
+    """Free the model's memory (GPU memory included) now, not whenever GC runs."""
+    with loaded.lock:
+        model = getattr(loaded.whisper, "model", None)
+        if model is not None and hasattr(model, "unload_model"):
+            try:
+                model.unload_model()
+            except Exception:  # already unloaded or half-built: nothing left to free
+                log.debug("unload_model failed", exc_info=True)
+        loaded.whisper = None
+    gc.collect()
+
+
+def resolve_model_path(spec: ModelSpec, model_name: Optional[str] = None) -> str:
+    """The folder holding the model: a local folder as given, or a named model in model_dir.
+
+    A named model already present is used with `local_files_only`, so start-up never waits
+    on the network; otherwise it is downloaded unless `spec.local_only`.
+    """
+    name = (model_name or spec.model).strip()
+    if not name:
+        raise ModelFileError("user.whisper_model is empty: set it to a model name such as large-v3-turbo, or to a folder")
+    if _looks_like_path(name):
+        return check_model_folder(os.path.abspath(os.path.expanduser(name)))
+    from faster_whisper.utils import available_models, download_model
+
+    if "/" not in name and name not in available_models():
+        raise ModelFileError(
+            f"unknown model name '{name}' in user.whisper_model: use one of "
+            f"{', '.join(available_models())}, a Hugging Face id (owner/name) or a model folder"
+        )
+    cache_dir = os.path.expanduser(spec.model_dir) if spec.model_dir else None
+    try:
+        return check_model_folder(download_model(name, local_files_only=True, cache_dir=cache_dir))
+    except ModelError:
+        raise
+    except Exception as missing:
+        if spec.local_only:
+            raise ModelFileError(
+                f"model '{name}' is not in the model folder {cache_dir or 'the Hugging Face cache'}: "
+                f"run `python tools/install.py --model {name}` on a connected machine"
+            ) from missing
+    log.info("downloading model %s into %s", name, cache_dir or "the Hugging Face cache")
+    try:
+        return check_model_folder(download_model(name, cache_dir=cache_dir))
+    except ModelError:
+        raise
+    except Exception as error:
+        raise ModelFileError(
+            f"model '{name}' could not be downloaded into {cache_dir or 'the Hugging Face cache'} ({error}): "
+            f"check the network, or set user.whisper_model to a local model folder"
+        ) from error
+
+
+def check_model_folder(path: str) -> str:
+    """`path` if it holds a CTranslate2 Whisper model, else a ModelError naming it."""
+    if not os.path.isdir(path):
+        raise ModelFileError(
+            f"model folder {path} does not exist: set user.whisper_model to a model name "
+            f"(large-v3-turbo, base...) or to a folder holding {', '.join(MODEL_FILES)}"
+        )
+    missing = [name for name in MODEL_FILES if not os.path.isfile(os.path.join(path, name))]
+    if missing:
+        raise ModelFileError(
+            f"model folder {path} lacks {', '.join(missing)}: it is not a CTranslate2 Whisper model; "
+            f"download it again (tools/install.py --model NAME) or point user.whisper_model elsewhere"
+        )
+    return path
+
+
+def _looks_like_path(name: str) -> bool:
+    return os.path.isabs(name) or name.startswith((".", "~")) or os.sep in name or (
+        os.altsep is not None and os.altsep in name and os.path.exists(name)
+    ) or os.path.isdir(name)
+
+
+def choose_device(device: str, cuda_count: Callable[[], int]) -> str:
+    """Resolve `auto` to cuda when a CUDA device is visible, else cpu."""
+    if device not in DEVICES:
+        raise ModelError(f"invalid user.whisper_device '{device}': use one of {', '.join(DEVICES)}")
+    if device != "auto":
+        return device
+    try:
+        return "cuda" if cuda_count() > 0 else "cpu"
+    except Exception:  # a broken CUDA driver: the CPU still works
+        return "cpu"
+
+
+def choose_compute_type(compute_type: str, device: str) -> str:
+    """`auto` is float16 on CUDA and int8 on the CPU; anything else must be a known type."""
+    if compute_type not in COMPUTE_TYPES:
+        raise ModelError(
+            f"invalid user.whisper_compute_type '{compute_type}': use one of {', '.join(COMPUTE_TYPES)}"
+        )
+    if compute_type == "auto":
+        return "float16" if device == "cuda" else "int8"
+    return compute_type
+
+
+def cuda_dll_folders(search_paths: List[str], exists: Callable[[str], bool] = os.path.isdir) -> List[str]:
+    """The NVIDIA wheels' `bin` folders under any of `search_paths` (site-packages, vendor)."""
+    found: List[str] = []
+    for base in search_paths:
+        for parts in NVIDIA_DLL_SUBDIRS:
+            folder = os.path.join(base, *parts)
+            if folder not in found and exists(folder):
+                found.append(folder)
+    return found
+
+
+def prepare_cuda_dll_path(
+    search_paths: Optional[List[str]] = None,
+    platform: str = sys.platform,
+    environ: MutableMapping[str, str] = os.environ,
+    add_dll_directory: Optional[Callable[[str], Any]] = None,
+    exists: Callable[[str], bool] = os.path.isdir,
+) -> List[str]:
+    """On Windows, make cuBLAS/cuDNN from pip wheels loadable; return the folders added.
+
+    ctranslate2 loads cuBLAS with plain LoadLibrary, which ignores os.add_dll_directory, so
+    the folders go on PATH as well (TALON_FACTS: Windows + CUDA).
+    """
+    if not platform.startswith("win"):
+        return []
+    folders = cuda_dll_folders(list(search_paths if search_paths is not None else sys.path), exists)
+    if not folders:
+        return []
+    current = environ.get("PATH", "")
+    present = {part.lower() for part in current.split(os.pathsep) if part}
+    new = [folder for folder in folders if folder.lower() not in present]
+    if new:
+        environ["PATH"] = os.pathsep.join(new + ([current] if current else []))
+    register = add_dll_directory or getattr(os, "add_dll_directory", None)
+    for folder in folders:
+        if register is not None:
+            try:
+                register(folder)
+            except OSError:
+                log.warning("could not register DLL folder %s", folder)
+    return folders
+
+
+def _load_with_fallback(spec: ModelSpec, warmup: bool) -> LoadedModel:
+    import ctranslate2
+
+    device = choose_device(spec.device, ctranslate2.get_cuda_device_count)
+    compute_type = choose_compute_type(spec.compute_type, device)
+    if device == "cpu":
+        return _load(spec, spec.model, "cpu", compute_type, warmup)
+    prepare_cuda_dll_path()
+    try:
+        return _load(spec, spec.model, "cuda", compute_type, warmup)
+    except ModelFileError:
+        raise
+    except ModelError as error:
+        reason = str(error)
+    cpu_type = choose_compute_type("auto", "cpu")
+    log.warning("CUDA failed (%s); falling back to %s on the CPU (%s)", reason, spec.cpu_fallback_model, cpu_type)
+    loaded = _load(spec, spec.cpu_fallback_model, "cpu", cpu_type, warmup)
+    loaded.fallback_reason = reason
+    return loaded
+
+
+def _load(spec: ModelSpec, name: str, device: str, compute_type: str, warmup: bool) -> LoadedModel:
+    path = resolve_model_path(spec, name)
+    from faster_whisper import WhisperModel
+
+    before = process_memory_mb()
+    started = time.perf_counter()
+    try:
+        whisper = WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=spec.cpu_threads)
+    except Exception as error:
+        if device == "cpu" or _looks_corrupt(error):
+            raise ModelFileError(
+                f"could not load the model in {path} on {device} ({compute_type}): {error}. "
+                f"The folder may be corrupt or incomplete: download the model again or choose another"
+            ) from error
+        raise ModelError(f"could not load the model on {device} ({compute_type}): {error}") from error
+    load_seconds = time.perf_counter() - started
+    warmup_seconds = 0.0
+    if warmup:
+        started = time.perf_counter()
+        try:
+            warm_up(whisper)
+        except Exception as error:
+            raise ModelError(f"model {path} loaded on {device} but failed its first transcription: {error}") from error
+        warmup_seconds = time.perf_counter() - started
+    after = process_memory_mb()
+    memory = None if before is None or after is None else max(0.0, after - before)
+    log.info(
+        "model %s on %s (%s): loaded in %.2f s, warmed up in %.2f s, +%s MB",
+        path, device, compute_type, load_seconds, warmup_seconds, "?" if memory is None else f"{memory:.0f}",
+    )
+    return LoadedModel(whisper, spec, path, device, compute_type, load_seconds, warmup_seconds, memory)
+
+
+def _looks_corrupt(error: BaseException) -> bool:
+    text = str(error).lower()
+    return any(word in text for word in ("unable to open", "corrupt", "parse", "config", "invalid", "read"))
+
+
+def warm_up(whisper: Any) -> None:
+    """One tiny encode + decode: makes CUDA (cuBLAS) fail now rather than on the first phrase."""
+    import ctranslate2
+
+    features = np.zeros((1, whisper.model.n_mels, 200), dtype=np.float32)
+    encoded = whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
+    tokenizer = whisper.hf_tokenizer
+    start = tokenizer.token_to_id("<|startoftranscript|>")
+    whisper.model.generate(encoded, [[start]], max_length=4, beam_size=1)
+
+
+def process_memory_mb() -> Optional[float]:
+    """Resident memory of this process in MB, where the platform tells it cheaply."""
+    try:
+        import psutil  # type: ignore[import-not-found]
+
+        return psutil.Process().memory_info().rss / 2**20
+    except Exception:
+        pass
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except Exception:
+        return None
+
+
+def describe(loaded: LoadedModel) -> Dict[str, Any]:
+    """A plain summary for logs, the overlay and the doctor."""
+    return {
+        "model": loaded.name,
+        "path": loaded.path,
+        "device": loaded.device,
+        "compute_type": loaded.compute_type,
+        "load_seconds": round(loaded.load_seconds, 3),
+        "warmup_seconds": round(loaded.warmup_seconds, 3),
+        "memory_mb": None if loaded.memory_mb is None else round(loaded.memory_mb, 1),
+        "fallback_reason": loaded.fallback_reason,
+    }

@@ -1,0 +1,421 @@
+"""One phrase of audio in, its text out, as fast as Whisper allows.
+
+Whisper pads every input to 30 s; CTranslate2's encoder accepts shorter inputs, so a 5 s
+phrase is encoded in a window of `max(min_window, speech + margin)` seconds instead. When the
+short-window result looks broken (no end of text, a loop, a compression ratio over the
+threshold, nothing where the VAD heard speech) the phrase is decoded again with the full
+30 s window. The language is detected from the same encoder output (faster-whisper 1.2.1
+would encode twice), restricted to the user's languages.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import zlib
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import guard
+from .audio import SAMPLE_RATE, load_audio
+from .errors import ModelError
+from .models import LoadedModel
+
+log = logging.getLogger("superwhisper2")
+
+FULL_WINDOW = 30.0
+MAX_MODEL_LENGTH = 448  # Whisper's decoder positions
+MAX_PROMPT_TOKENS = MAX_MODEL_LENGTH // 2 - 1
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Every decoding knob, with defaults measured on short dictated phrases (docs/BENCHMARKS.md)."""
+
+    language: Optional[str] = "fr"  # None or "auto": detect, within `languages` when given
+    languages: Tuple[str, ...] = ()
+    beam_size: int = 2  # greedy flips "conseiller général" to "conseillers générales" with base
+    best_of: int = 5  # candidates when sampling at a temperature above 0
+    patience: float = 1.0
+    length_penalty: float = 1.0
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    temperature: Tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    compression_ratio_threshold: Optional[float] = 2.4
+    log_prob_threshold: Optional[float] = -1.0
+    no_speech_threshold: Optional[float] = 0.6
+    initial_prompt: Optional[str] = None
+    hotwords: Optional[str] = None
+    prepend_punctuations: str = "\"'“¿([{-"
+    append_punctuations: str = "\"'.。,，!！?？:：”)]}、"
+    word_timestamps: bool = False  # uses faster-whisper's own (full-window) path when on
+    suppress_blank: bool = True
+    short_window: bool = True
+    min_window: float = 5.0  # seconds; see docs/BENCHMARKS.md for the measurement
+    window_margin: float = 1.0  # silence after the speech: without it the decoder may loop
+    vad: bool = True
+    trim_silence: bool = True  # transcribe only the VAD's speech span (plus padding)
+    gate: guard.GateOptions = guard.GateOptions()
+    max_seconds: float = 120.0
+
+
+@dataclass
+class Transcript:
+    """What Whisper heard in one phrase, and what it cost."""
+
+    text: str
+    language: str
+    audio_seconds: float
+    language_probability: float = 1.0
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    speech_seconds: float = 0.0
+    window_seconds: float = 0.0
+    temperature: float = 0.0
+    full_window_retry: bool = False
+    dropped: Optional[str] = None  # why the text was dropped ("no speech", "hallucination"...)
+    timings: Dict[str, float] = field(default_factory=dict)  # seconds per stage, and "total"
+
+    @property
+    def confidence(self) -> float:
+        """exp(average log-probability per token): 1 is certain."""
+        return math.exp(self.avg_logprob) if self.avg_logprob > -50 else 0.0
+
+
+@dataclass
+class _Decoded:
+    tokens: List[int]
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+    temperature: float
+    language: str
+    language_probability: float
+    hit_limit: bool
+
+
+def transcribe(
+    model: LoadedModel,
+    audio: Any,
+    options: DecodeOptions = DecodeOptions(),
+    prompt: Optional[str] = None,
+) -> Transcript:
+    """Transcribe one phrase. `prompt` is text already typed before it (context).
+
+    Raises AudioError for unusable audio and ModelError when the model cannot run.
+    """
+    started = time.perf_counter()
+    samples = load_audio(audio, max_seconds=options.max_seconds)
+    timings: Dict[str, float] = {}
+    audio_seconds = samples.size / SAMPLE_RATE
+    language = _fixed_language(model, options.language)
+
+    span = guard.SpeechSpan(0, samples.size, audio_seconds)
+    if options.vad:
+        tick = time.perf_counter()
+        span = guard.find_speech(samples, options.gate)
+        timings["vad"] = time.perf_counter() - tick
+        if span.empty:
+            timings["total"] = time.perf_counter() - started
+            return Transcript("", language or "", audio_seconds, dropped="no speech", timings=timings)
+        if options.trim_silence:
+            samples = samples[span.start:span.end]
+
+    if options.word_timestamps:
+        result = _transcribe_with_faster_whisper(model, samples, options, language, prompt, timings)
+    else:
+        result = _transcribe_samples(model, samples, options, language, prompt, span, timings)
+    result.audio_seconds = audio_seconds
+    result.speech_seconds = span.speech_seconds
+    _apply_gates(result, options)
+    timings["total"] = time.perf_counter() - started
+    result.timings = timings
+    return result
+
+
+def _fixed_language(model: LoadedModel, language: Optional[str]) -> Optional[str]:
+    if not model.multilingual:
+        return "en"
+    if language is None or language.strip().lower() in ("", "auto"):
+        return None
+    return language.strip().lower()
+
+
+def _transcribe_samples(
+    model: LoadedModel,
+    samples: np.ndarray,
+    options: DecodeOptions,
+    language: Optional[str],
+    prompt: Optional[str],
+    span: guard.SpeechSpan,
+    timings: Dict[str, float],
+) -> Transcript:
+    pieces = _split_long(samples)
+    texts: List[str] = []
+    decoded: Optional[_Decoded] = None
+    windows: List[float] = []
+    retried = False
+    for piece in pieces:
+        context = " ".join(part for part in (prompt, *texts) if part) or None
+        window = _window_seconds(piece.size / SAMPLE_RATE, options)
+        decoded = _decode_window(model, piece, window, options, language, context, timings)
+        if window < FULL_WINDOW and _looks_broken(decoded, options, span):
+            log.info("short window (%.0f s) gave %r: decoding again with the full window", window, decoded.text[:80])
+            retried = True
+            window = FULL_WINDOW
+            decoded = _decode_window(model, piece, window, options, language, context, timings, "_retry")
+        windows.append(window)
+        language = language or decoded.language  # keep the first piece's language for the rest
+        if decoded.text:
+            texts.append(decoded.text)
+    assert decoded is not None
+    return Transcript(
+        text=" ".join(texts),
+        language=decoded.language,
+        audio_seconds=samples.size / SAMPLE_RATE,
+        language_probability=decoded.language_probability,
+        avg_logprob=decoded.avg_logprob,
+        no_speech_prob=decoded.no_speech_prob,
+        compression_ratio=decoded.compression_ratio,
+        window_seconds=max(windows),
+        temperature=decoded.temperature,
+        full_window_retry=retried,
+    )
+
+
+def _window_seconds(seconds: float, options: DecodeOptions) -> float:
+    if not options.short_window:
+        return FULL_WINDOW
+    window = max(options.min_window, math.ceil(seconds + options.window_margin))
+    return min(FULL_WINDOW, float(window))
+
+
+def _split_long(samples: np.ndarray, limit: float = FULL_WINDOW - 2.0) -> List[np.ndarray]:
+    """Pieces short enough for one window, cut at the quietest 100 ms of each piece's last 5 s."""
+    pieces: List[np.ndarray] = []
+    limit_samples = int(limit * SAMPLE_RATE)
+    hop = SAMPLE_RATE // 10
+    while samples.size > limit_samples:
+        search = samples[limit_samples - 5 * SAMPLE_RATE:limit_samples]
+        frames = search[: search.size // hop * hop].reshape(-1, hop)
+        quietest = int(np.argmin(np.einsum("ij,ij->i", frames, frames)))
+        cut = limit_samples - 5 * SAMPLE_RATE + quietest * hop + hop // 2
+        pieces.append(samples[:cut])
+        samples = samples[cut:]
+    pieces.append(samples)
+    return pieces
+
+
+def _decode_window(
+    model: LoadedModel,
+    samples: np.ndarray,
+    window: float,
+    options: DecodeOptions,
+    language: Optional[str],
+    context: Optional[str],
+    timings: Dict[str, float],
+    suffix: str = "",
+) -> _Decoded:
+    import ctranslate2
+
+    whisper = model.whisper
+    if whisper is None:
+        raise ModelError("the model was released while a phrase was waiting for it")
+    tick = time.perf_counter()
+    features = whisper.feature_extractor(samples)[:, :-1]  # the last frame is padding (as faster-whisper)
+    frames = int(window * 100)
+    if features.shape[-1] < frames:
+        features = np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
+    features = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
+    _add(timings, "features" + suffix, time.perf_counter() - tick)
+
+    with model.lock:
+        tick = time.perf_counter()
+        encoded = whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
+        language_probability = 1.0
+        if language is None:
+            language, language_probability = _detect_language(whisper, encoded, options.languages)
+        _add(timings, "encoder" + suffix, time.perf_counter() - tick)
+
+        tick = time.perf_counter()
+        tokenizer = _tokenizer(whisper, language)
+        prompt = _prompt(tokenizer, options, context)
+        limit = min(MAX_MODEL_LENGTH - len(prompt), 16 + int(12 * samples.size / SAMPLE_RATE))
+        decoded = _generate_with_fallback(whisper, encoded, prompt, tokenizer, options, limit)
+        _add(timings, "decoder" + suffix, time.perf_counter() - tick)
+    decoded.language = language
+    decoded.language_probability = language_probability
+    return decoded
+
+
+def _add(timings: Dict[str, float], stage: str, seconds: float) -> None:
+    timings[stage] = timings.get(stage, 0.0) + seconds
+
+
+def _detect_language(whisper: Any, encoded: Any, allowed: Sequence[str]) -> Tuple[str, float]:
+    """The most likely language from the encoder output already computed, within `allowed`."""
+    ranked = whisper.model.detect_language(encoded)[0]  # [(token "<|fr|>", probability)...]
+    wanted = {code.strip().lower() for code in allowed if code.strip()}
+    for token, probability in ranked:
+        code = token[2:-2]
+        if not wanted or code in wanted:
+            return code, float(probability)
+    token, probability = ranked[0]
+    return token[2:-2], float(probability)
+
+
+def _tokenizer(whisper: Any, language: str) -> Any:
+    cache = whisper.__dict__.setdefault("_superwhisper2_tokenizers", {})
+    tokenizer = cache.get(language)
+    if tokenizer is None:
+        from faster_whisper.tokenizer import Tokenizer
+
+        tokenizer = Tokenizer(whisper.hf_tokenizer, whisper.model.is_multilingual, task="transcribe", language=language)
+        cache[language] = tokenizer
+    return tokenizer
+
+
+def _prompt(tokenizer: Any, options: DecodeOptions, context: Optional[str]) -> List[int]:
+    """[<|startofprev|> hotwords previous-text] <|startoftranscript|> <|lang|> <|transcribe|> <|notimestamps|>."""
+    previous_text = " ".join(part.strip() for part in (options.initial_prompt, context) if part and part.strip())
+    hotwords = (options.hotwords or "").strip()
+    prompt: List[int] = []
+    if previous_text or hotwords:
+        prompt.append(tokenizer.sot_prev)
+        budget = MAX_PROMPT_TOKENS
+        if hotwords:
+            hot = tokenizer.encode(" " + hotwords)[: budget // 2]
+            prompt.extend(hot)
+            budget -= len(hot)
+        if previous_text:
+            prompt.extend(tokenizer.encode(" " + previous_text)[-budget:])  # the most recent text
+    prompt.extend(tokenizer.sot_sequence)
+    prompt.append(tokenizer.no_timestamps)
+    return prompt
+
+
+def _generate_with_fallback(
+    whisper: Any, encoded: Any, prompt: List[int], tokenizer: Any, options: DecodeOptions, limit: int
+) -> _Decoded:
+    """Decode at the first temperature; retry hotter when the result is repetitive or unsure."""
+    candidates: List[_Decoded] = []
+    for temperature in options.temperature or (0.0,):
+        if temperature > 0:
+            kwargs: Dict[str, Any] = {
+                "beam_size": 1, "num_hypotheses": max(1, options.best_of),
+                "sampling_topk": 0, "sampling_temperature": temperature,
+            }
+        else:
+            kwargs = {"beam_size": max(1, options.beam_size), "patience": options.patience}
+        result = whisper.model.generate(
+            encoded,
+            [prompt],
+            length_penalty=options.length_penalty,
+            repetition_penalty=options.repetition_penalty,
+            no_repeat_ngram_size=options.no_repeat_ngram_size,
+            max_length=len(prompt) + limit,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=options.suppress_blank,
+            suppress_tokens=[-1],
+            **kwargs,
+        )[0]
+        tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
+        length = len(result.sequences_ids[0])
+        avg_logprob = result.scores[0] * (length ** options.length_penalty) / (length + 1)
+        text = tokenizer.decode(tokens).strip()
+        decoded = _Decoded(
+            tokens, text, float(avg_logprob), float(result.no_speech_prob), compression_ratio(text),
+            temperature, "", 1.0, hit_limit=length >= limit,
+        )
+        candidates.append(decoded)
+        too_repetitive = (
+            options.compression_ratio_threshold is not None
+            and decoded.compression_ratio > options.compression_ratio_threshold
+        )
+        unsure = options.log_prob_threshold is not None and decoded.avg_logprob < options.log_prob_threshold
+        silent = (
+            options.no_speech_threshold is not None
+            and decoded.no_speech_prob > options.no_speech_threshold
+            and unsure
+        )
+        if silent or not (too_repetitive or unsure):
+            return decoded
+    return max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
+
+
+def compression_ratio(text: str) -> float:
+    """Bytes over zlib-compressed bytes: high for repetitive text."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def _looks_broken(decoded: _Decoded, options: DecodeOptions, span: guard.SpeechSpan) -> bool:
+    """Signs that a short window misled the decoder, so the full window should decide."""
+    if decoded.hit_limit or guard.repeats_itself(decoded.tokens):
+        return True
+    if options.compression_ratio_threshold is not None and decoded.compression_ratio > options.compression_ratio_threshold:
+        return True
+    return not decoded.text and span.speech_seconds >= 0.5
+
+
+def _apply_gates(result: Transcript, options: DecodeOptions) -> None:
+    """Drop text that is silence or a known hallucination (faster-whisper's no-speech rule first)."""
+    if not result.text:
+        result.dropped = result.dropped or "empty"
+        return
+    unsure = options.log_prob_threshold is not None and result.avg_logprob < options.log_prob_threshold
+    if options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold and unsure:
+        result.dropped = "no speech"
+    elif guard.is_known_hallucination(result.text) and (
+        result.avg_logprob < -0.5 or result.no_speech_prob > 0.2 or result.speech_seconds < 0.6
+    ):
+        result.dropped = "hallucination"
+    if result.dropped:
+        log.info("dropped %r (%s): no-speech %.2f, log-prob %.2f", result.text, result.dropped,
+                 result.no_speech_prob, result.avg_logprob)
+        result.text = ""
+
+
+def _transcribe_with_faster_whisper(
+    model: LoadedModel,
+    samples: np.ndarray,
+    options: DecodeOptions,
+    language: Optional[str],
+    prompt: Optional[str],
+    timings: Dict[str, float],
+) -> Transcript:
+    """Word timestamps need faster-whisper's alignment: use its own (full-window) path."""
+    tick = time.perf_counter()
+    initial = " ".join(part for part in (options.initial_prompt, prompt) if part) or None
+    with model.lock:
+        segments, info = model.whisper.transcribe(
+            samples, language=language, beam_size=options.beam_size, best_of=options.best_of,
+            patience=options.patience, length_penalty=options.length_penalty,
+            repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
+            temperature=list(options.temperature), compression_ratio_threshold=options.compression_ratio_threshold,
+            log_prob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
+            initial_prompt=initial, hotwords=options.hotwords, word_timestamps=True,
+            prepend_punctuations=options.prepend_punctuations, append_punctuations=options.append_punctuations,
+            condition_on_previous_text=False, without_timestamps=False,
+        )
+        segments = list(segments)
+    timings["decoder"] = time.perf_counter() - tick
+    text = " ".join(segment.text.strip() for segment in segments).strip()
+    logprob = float(np.mean([s.avg_logprob for s in segments])) if segments else 0.0
+    return Transcript(
+        text=text, language=info.language, audio_seconds=samples.size / SAMPLE_RATE,
+        language_probability=float(info.language_probability), avg_logprob=logprob,
+        no_speech_prob=max((s.no_speech_prob for s in segments), default=0.0),
+        compression_ratio=compression_ratio(text), window_seconds=FULL_WINDOW,
+    )
+
+
+def with_language(options: DecodeOptions, language: Optional[str]) -> DecodeOptions:
+    """The same options with another language (None: detect)."""
+    return replace(options, language=language)
