@@ -15,6 +15,7 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
 
     import pytest
 
+    os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the hub: models come from PyPI wheels
     REPO = Path(__file__).resolve().parent.parent
     SHARED = REPO.parent / "shared"
     CACHE = Path(os.environ.get("SUPERWHISPER2_TEST_CACHE", Path.home() / ".cache" / "superwhisper2" / "test-models"))
@@ -124,3 +125,48 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
         models.release_all()
         yield
         models.release_all()
+
+    @pytest.fixture
+    def talon(tmp_path: Path, base_model_dir: Path):
+        """Start a simulated Talon with this repository in its user directory.
+
+        `talon()` gives a started Talon using the base model on the CPU; pass settings={...}
+        to override settings and simulator switches (see talon_sim.Talon) as keywords.
+        """
+        from talon_sim import Talon
+
+        made = []
+
+        def make(settings: "dict | None" = None, start: bool = True, **switches) -> Talon:
+            user = tmp_path / f"user{len(made)}"
+            user.mkdir()
+            (user / "superwhisper2").symlink_to(REPO, target_is_directory=True)
+            sim = Talon(str(user), **switches)
+            defaults = {"user.whisper_model": str(base_model_dir), "user.whisper_device": "cpu"}
+            for name, value in {**defaults, **(settings or {})}.items():
+                sim.set_setting(name, value)
+            made.append(sim)
+            return sim.start() if start else sim
+
+        yield make
+        for sim in made:
+            stop_plugin()
+            sim.stop()
+
+    def stop_plugin() -> None:
+        """End the plugin's worker and forget its state; the shared model stays loaded for speed."""
+        holder = sys.modules.pop("superwhisper2_plugin_state", None)
+        if holder is not None:
+            holder.exiting.set()
+            holder.queue.put(None)
+            if holder.session is not None:
+                holder.session.model_ready.set()
+            if holder.worker is not None:
+                holder.worker.join(5)
+
+    @pytest.fixture(scope="session")
+    def phrases(audio_dir: Path) -> dict:
+        """The shared recordings as Talon's phrase audio: float32, 16 kHz, mono."""
+        from superwhisper2.engine.audio import load_audio
+
+        return {name: load_audio(audio_dir / name) for name in ("consulat_fr.wav", "quilter_en.wav", "jfk_en.flac", "noise_only.wav")}

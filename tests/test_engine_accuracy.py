@@ -2,8 +2,6 @@
 
 import numpy as np
 
-from superwhisper2.engine.transcriber import DecodeOptions, transcribe
-
 # (recording, model, language, highest word error rate accepted)
 CASES = [
     ("consulat_fr.wav", "base", "fr", 0.10),
@@ -16,6 +14,18 @@ CASES = [
 
 def _model(name, base_model, tiny_model):
     return base_model if name == "base" else tiny_model
+
+
+def transcribe(*args, **kwargs):
+    from superwhisper2.engine.transcriber import transcribe as engine_transcribe
+
+    return engine_transcribe(*args, **kwargs)
+
+
+def DecodeOptions(**kwargs):
+    from superwhisper2.engine.transcriber import DecodeOptions as Options
+
+    return Options(**kwargs)
 
 
 def test_speech_is_transcribed_accurately_with_short_and_full_windows(case, base_model, tiny_model, audio_dir, transcripts, wer):

@@ -5,7 +5,13 @@ import wave
 
 import numpy as np
 
-from superwhisper2.engine.audio import SAMPLE_RATE, load_audio
+SAMPLE_RATE = 16_000
+
+
+def load_audio(*args, **kwargs):
+    from superwhisper2.engine.audio import load_audio as engine_load_audio
+
+    return engine_load_audio(*args, **kwargs)
 
 
 def _tone(seconds=1.0, rate=SAMPLE_RATE, amplitude=0.5):

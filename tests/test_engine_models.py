@@ -1,10 +1,25 @@
 """Models load from a folder or by name, once per process, and fail with words a user can act on."""
 
+import importlib
 import os
 import shutil
 
-from superwhisper2.engine import models
-from superwhisper2.engine.models import ModelSpec
+
+class _Lazy:
+    """The engine module, imported when a test first uses it (Talon imports this file too)."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attribute):
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+models = _Lazy("superwhisper2.engine.models")
+
+
+def ModelSpec(**kwargs):
+    return models.ModelSpec(**kwargs)
 
 
 def _error_from(spec, error_type_name="ModelError"):

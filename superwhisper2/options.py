@@ -1,0 +1,144 @@
+"""Every setting in one table, read in one place into plain objects for the engine.
+
+`SETTINGS` is the single source: plugin.py declares each with `mod.setting`, settings.talon
+lists each with its default (a test checks they agree), and `read_options` turns their
+current values into a ModelSpec, DecodeOptions and PluginOptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from .engine.guard import GateOptions
+from .engine.models import ModelSpec
+from .engine.transcriber import DecodeOptions
+
+# name (without "user.") -> (type, default, description)
+SETTINGS: Dict[str, Tuple[type, Any, str]] = {
+    "whisper_model": (str, "large-v3-turbo", "Whisper model: a name (large-v3-turbo, medium, base...) or a local CTranslate2 folder"),
+    "whisper_model_dir": (str, "", "Folder where named models are downloaded and looked up (empty: the Hugging Face cache)"),
+    "whisper_device": (str, "auto", "auto, cuda or cpu"),
+    "whisper_compute_type": (str, "auto", "auto (float16 on CUDA, int8 on CPU), float16, int8_float16, int8, float32..."),
+    "whisper_cpu_fallback_model": (str, "base", "Model used on the CPU when CUDA fails"),
+    "whisper_language": (str, "fr", "Language code (fr, en...) or auto"),
+    "whisper_languages": (str, "fr,en", "With language auto: the languages detection may choose from"),
+    "whisper_beam_size": (int, 2, "Beam size (1 = greedy)"),
+    "whisper_best_of": (int, 5, "Candidates when sampling at a temperature above 0"),
+    "whisper_patience": (float, 1.0, "Beam search patience"),
+    "whisper_length_penalty": (float, 1.0, "Beam search length penalty"),
+    "whisper_repetition_penalty": (float, 1.0, "Penalty on repeated tokens (1 = none)"),
+    "whisper_no_repeat_ngram_size": (int, 0, "Forbid repeating n-grams of this size (0 = off)"),
+    "whisper_temperature": (str, "0.0,0.2,0.4,0.6,0.8,1.0", "Temperatures tried in turn when a result is unsure"),
+    "whisper_compression_ratio_threshold": (float, 2.4, "Above this, a result is too repetitive"),
+    "whisper_log_prob_threshold": (float, -1.0, "Below this average log-probability, a result is unsure"),
+    "whisper_no_speech_threshold": (float, 0.6, "Above this no-speech probability (and unsure), a phrase is silence"),
+    "whisper_initial_prompt": (str, "", "Text given to Whisper before every phrase (style, spelling)"),
+    "whisper_hotwords": (str, "", "Words Whisper should expect (names, jargon)"),
+    "whisper_min_window": (float, 5.0, "Shortest encoder window in seconds (short-window encoding)"),
+    "whisper_short_window": (bool, True, "Encode phrases in a short window instead of Whisper's 30 s"),
+    "whisper_vad": (bool, True, "Skip phrases without speech (Silero VAD) before Whisper"),
+    "whisper_word_timestamps": (bool, False, "Compute word timestamps (slower: uses faster-whisper's full path)"),
+    "whisper_auto_stop": (float, 0.0, "Seconds without speech before dictation stops by itself (0 = never)"),
+    "whisper_max_phrase": (float, 60.0, "Longest phrase in seconds; longer ones are refused and kept for retry"),
+    "whisper_overlay": (bool, True, "Show the status overlay while dictating"),
+    "whisper_max_latency_ms": (int, 500, "Warn in the log when a phrase takes longer than this"),
+    "whisper_max_vram_gb": (float, 10.0, "Warn in the log when GPU memory in use exceeds this (0 = never)"),
+    "whisper_hotkey_in_sleep": (bool, False, "Let Win+Shift+V start dictation from sleep mode"),
+    "whisper_type_delay_ms": (int, 300, "After the hotkey, wait this long before typing (modifiers released)"),
+}
+
+
+@dataclass(frozen=True)
+class PluginOptions:
+    """What the Talon-facing layer itself needs."""
+
+    auto_stop: float = 0.0
+    max_phrase: float = 60.0
+    overlay: bool = True
+    max_latency_ms: int = 500
+    max_vram_gb: float = 10.0
+    hotkey_in_sleep: bool = False
+    type_delay: float = 0.3
+
+
+@dataclass(frozen=True)
+class Options:
+    model: ModelSpec
+    decode: DecodeOptions
+    plugin: PluginOptions
+
+
+def read_options(get: Callable[[str], Any]) -> Options:
+    """Read every setting through `get("user.whisper_...")`; bad values fall back to defaults."""
+    values = {name: _value(get, name, kind, default) for name, (kind, default, _) in SETTINGS.items()}
+    model = ModelSpec(
+        model=values["whisper_model"].strip() or SETTINGS["whisper_model"][1],
+        model_dir=values["whisper_model_dir"].strip() or None,
+        device=values["whisper_device"].strip().lower(),
+        compute_type=values["whisper_compute_type"].strip().lower(),
+        cpu_fallback_model=values["whisper_cpu_fallback_model"].strip() or "base",
+    )
+    language = values["whisper_language"].strip().lower()
+    decode = DecodeOptions(
+        language=None if language in ("", "auto") else language,
+        languages=tuple(code.strip().lower() for code in values["whisper_languages"].split(",") if code.strip()),
+        beam_size=max(1, values["whisper_beam_size"]),
+        best_of=max(1, values["whisper_best_of"]),
+        patience=values["whisper_patience"],
+        length_penalty=values["whisper_length_penalty"],
+        repetition_penalty=values["whisper_repetition_penalty"],
+        no_repeat_ngram_size=max(0, values["whisper_no_repeat_ngram_size"]),
+        temperature=parse_temperatures(values["whisper_temperature"]),
+        compression_ratio_threshold=values["whisper_compression_ratio_threshold"],
+        log_prob_threshold=values["whisper_log_prob_threshold"],
+        no_speech_threshold=values["whisper_no_speech_threshold"],
+        initial_prompt=values["whisper_initial_prompt"].strip() or None,
+        hotwords=values["whisper_hotwords"].strip() or None,
+        word_timestamps=values["whisper_word_timestamps"],
+        short_window=values["whisper_short_window"],
+        min_window=min(30.0, max(1.0, values["whisper_min_window"])),
+        vad=values["whisper_vad"],
+        gate=GateOptions(),
+        max_seconds=max(1.0, values["whisper_max_phrase"]),
+    )
+    plugin = PluginOptions(
+        auto_stop=max(0.0, values["whisper_auto_stop"]),
+        max_phrase=max(1.0, values["whisper_max_phrase"]),
+        overlay=values["whisper_overlay"],
+        max_latency_ms=values["whisper_max_latency_ms"],
+        max_vram_gb=values["whisper_max_vram_gb"],
+        hotkey_in_sleep=values["whisper_hotkey_in_sleep"],
+        type_delay=max(0, values["whisper_type_delay_ms"]) / 1000,
+    )
+    return Options(model, decode, plugin)
+
+
+def _value(get: Callable[[str], Any], name: str, kind: type, default: Any) -> Any:
+    try:
+        value = get(f"user.{name}")
+    except Exception:  # not declared yet (a reload in progress): the default is right
+        return default
+    if value is None:
+        return default
+    try:
+        if kind is bool and isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return kind(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def parse_temperatures(text: str) -> Tuple[float, ...]:
+    """"0.0,0.2,0.4" -> (0.0, 0.2, 0.4); anything unreadable -> (0.0,)."""
+    try:
+        values = tuple(float(part) for part in str(text).split(",") if part.strip())
+    except ValueError:
+        return (0.0,)
+    return tuple(value for value in values if 0.0 <= value <= 2.0) or (0.0,)
+
+
+def describe_setting(name: str) -> Optional[str]:
+    """The description of a setting, for the doctor and error messages."""
+    entry = SETTINGS.get(name.replace("user.", ""))
+    return entry[2] if entry else None

@@ -1,0 +1,49 @@
+"""The imgui overlay: state, last text and its latency. Main thread; drawing stays cheap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from talon import imgui
+
+from . import session as sessions
+
+LABELS = {
+    "idle": "Idle", "loading": "Loading model…", "listening": "Listening", "transcribing": "Transcribing",
+    "typing": "Typing", "error": "Error",
+}
+
+
+@imgui.open(y=0)
+def gui(gui: imgui.GUI) -> None:
+    status = sessions.current().status
+    gui.text(f"Whisper: {LABELS.get(status.state, status.state)}")
+    if status.detail and status.detail != LABELS.get(status.state):
+        gui.text(status.detail[:120])
+    if status.backlog_seconds >= 1:
+        gui.text(f"Behind by {status.backlog_seconds:.0f} s")
+    if status.last_text:
+        gui.line()
+        gui.text(status.last_text[-80:])
+        if status.last_latency_ms is not None:
+            gui.text(f"{status.last_latency_ms:.0f} ms")
+
+
+def refresh() -> None:
+    """Show while dictating or busy (if the setting allows), hide otherwise."""
+    session = sessions.current()
+    wanted = session.options is None or session.options.plugin.overlay
+    busy = session.listening or session.status.state in ("loading", "transcribing", "error")
+    if wanted and busy:
+        if not gui.showing:
+            gui.show()
+    elif gui.showing:
+        gui.hide()
+
+
+def show_status(seconds: float = 5.0) -> Any:
+    """`whisper status`: show the overlay with figures for a few seconds."""
+    gui.show()
+    from talon import cron
+
+    return cron.after(f"{int(seconds * 1000)}ms", refresh)

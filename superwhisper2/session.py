@@ -1,0 +1,406 @@
+"""The dictation state machine, its worker thread, and the hand-off to Talon's main thread.
+
+Threads: Talon's speech thread hands phrases to `heard` (no waiting); one worker thread
+transcribes them in order; a loader thread loads the model; everything that touches Talon
+(typing, modes, overlay, notifications) runs on the main thread via `cron.after("0ms")`.
+
+State that must outlive a reload of these files (the queue, the worker thread, the session)
+lives in a holder in `sys.modules`; the worker calls whatever session is current, so new
+code takes over at the next phrase and nothing is built twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+import types
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Deque, Dict, List, Optional, Set
+
+from talon import actions, app, cron, settings
+
+from . import microphone
+from .engine import models
+from .engine.errors import AudioError, EngineError, ModelError
+from .engine.guard import normalise
+from .engine.stats import LatencyStats
+from .engine.transcriber import DecodeOptions, Transcript, transcribe
+from .options import Options, read_options
+from .typist import Typist
+
+log = logging.getLogger("superwhisper2")
+
+MODE = "user.whisper"
+TALON_MODES = ("command", "dictation", "sleep")  # switched off while dictating, restored afterwards
+STOP_WORDS = {"whisper stop": "stop", "whisper cancel": "cancel"}
+WORKER_NAME = "superwhisper2-worker"
+LOADER_NAME = "superwhisper2-loader"
+
+
+@dataclass
+class Heard:
+    """One phrase of audio waiting for Whisper."""
+
+    samples: Any
+    received: float  # time.perf_counter() when Talon handed it over
+    dictation: int
+    seconds: float = 0.0
+
+
+@dataclass
+class Failed:
+    """A phrase the engine could not transcribe, kept for `whisper retry`."""
+
+    heard: Heard
+    error: str
+
+
+@dataclass
+class Status:
+    """What the overlay and `whisper status` show: plain values, cheap to draw."""
+
+    state: str = "idle"  # idle, loading, listening, transcribing, typing, error
+    detail: str = ""
+    last_text: str = ""
+    last_latency_ms: Optional[float] = None
+    backlog_seconds: float = 0.0
+    model: str = ""
+    device: str = ""
+    language: str = ""
+    figures: Dict[str, Any] = field(default_factory=dict)
+
+
+def runtime() -> types.ModuleType:
+    """Process-wide objects that survive reloads of this package's files."""
+    key = "superwhisper2_plugin_state"
+    holder = sys.modules.get(key)
+    if holder is None:
+        holder = types.ModuleType(key, "superwhisper2's queue, worker and session across reloads")
+        holder.queue = queue.Queue()  # type: ignore[attr-defined]
+        holder.worker = None  # type: ignore[attr-defined]
+        holder.session = None  # type: ignore[attr-defined]
+        holder.exiting = threading.Event()  # type: ignore[attr-defined]
+        holder.lock = threading.RLock()  # type: ignore[attr-defined]
+        sys.modules[key] = holder
+    return holder
+
+
+def current() -> "Session":
+    """The session, adopting the state of one built by older code after a reload."""
+    holder = runtime()
+    with holder.lock:
+        session = holder.session
+        if session is None or type(session) is not Session:
+            holder.session = Session(previous=session)
+        return holder.session
+
+
+def ensure_worker() -> None:
+    """Start the one worker thread if it is not running (at ready, never at import)."""
+    holder = runtime()
+    with holder.lock:
+        if holder.worker is None or not holder.worker.is_alive():
+            holder.exiting.clear()
+            holder.worker = threading.Thread(target=_work, args=(holder,), name=WORKER_NAME, daemon=True)
+            holder.worker.start()
+
+
+def shutdown(timeout: float = 1.0) -> None:
+    """Talon is exiting: end the worker within `timeout` seconds and free the model."""
+    holder = runtime()
+    holder.exiting.set()
+    holder.queue.put(None)
+    session = holder.session
+    if session is not None:
+        session.model_ready.set()  # wake a worker waiting for the model
+    worker = holder.worker
+    if worker is not None and worker is not threading.current_thread():
+        worker.join(timeout)
+    models.release_all()
+
+
+def _work(holder: types.ModuleType) -> None:
+    """The worker loop: kept trivial, because a reload cannot replace a running thread's code."""
+    while not holder.exiting.is_set():
+        item = holder.queue.get()
+        if item is None or holder.exiting.is_set():
+            break
+        try:
+            current().process(item)
+        except Exception:  # never let one phrase kill the worker
+            log.exception("superwhisper2: unexpected error while processing a phrase")
+
+
+def on_main(fn: Callable[[], Any]) -> None:
+    """Run `fn` on Talon's main thread soon (actions and UI belong there)."""
+    cron.after("0ms", fn)
+
+
+class Session:
+    """Dictation state. Methods say which thread calls them."""
+
+    def __init__(self, previous: Optional[Any] = None) -> None:
+        self.listening = False
+        self.dictation = 0
+        self.cancelled: Set[int] = set()
+        self.saved_modes: List[str] = []
+        self.options: Optional[Options] = None
+        self.model: Optional[models.LoadedModel] = None
+        self.model_error: Optional[str] = None
+        self.loading: Optional[models.ModelSpec] = None
+        self.model_ready = threading.Event()
+        self.status = Status()
+        self.stats = LatencyStats()
+        self.failed: Deque[Failed] = deque(maxlen=10)
+        self.typist = Typist()
+        self.last_speech = 0.0
+        self.fallback_told = False
+        self.auto_stop_job: Any = None
+        self.on_status: Callable[[], None] = lambda: None
+        if previous is not None:  # a reload: keep every value, take the new code
+            self.__dict__.update({k: v for k, v in vars(previous).items() if k in self.__dict__})
+            self.typist = Typist(previous=getattr(previous, "typist", None))
+
+    # -- main thread: the user's commands ------------------------------------------------------
+
+    def refresh_options(self) -> Options:
+        """Read the settings (main thread) and load the model they name if it changed."""
+        self.options = read_options(settings.get)
+        self.ensure_model(self.options.model)
+        return self.options
+
+    def start(self) -> None:
+        """Listen: switch Talon's command and dictation modes off and ours on."""
+        if self.listening:
+            return
+        options = self.refresh_options()
+        self.saved_modes = [mode for mode in TALON_MODES if _mode_active(mode)]
+        for mode in TALON_MODES:
+            actions.mode.disable(mode)
+        actions.mode.enable(MODE)
+        self.listening = True
+        self.dictation += 1
+        self.typist.new_dictation(self.dictation)
+        self.last_speech = time.monotonic()
+        self._set_state("listening" if self.model is not None else "loading")
+        if options.plugin.auto_stop > 0:
+            self.auto_stop_job = cron.interval("500ms", self._check_auto_stop)
+        log.info("dictation %d started (modes before: %s)", self.dictation, ", ".join(self.saved_modes) or "none")
+
+    def stop(self, cancel: bool = False) -> None:
+        """Stop listening; with `cancel`, also drop what is not typed yet."""
+        if cancel:
+            self.cancelled.add(self.dictation)
+            self.typist.cancel(self.dictation)
+        if not self.listening:
+            self._update_state()
+            return
+        self.listening = False
+        microphone.close()
+        cron.cancel(self.auto_stop_job)
+        self.auto_stop_job = None
+        actions.mode.disable(MODE)
+        for mode in self.saved_modes:
+            actions.mode.enable(mode)
+        log.info("dictation %d %s", self.dictation, "cancelled" if cancel else "stopped")
+        self._update_state()
+
+    def toggle(self) -> None:
+        """The hotkey: start or stop, and type nothing while its modifiers may be held."""
+        delay = self.options.plugin.type_delay if self.options else 0.3
+        self.typist.hold(delay)
+        self.stop() if self.listening else self.start()
+
+    def retry_failed(self) -> int:
+        """Send the phrases that failed back to Whisper; returns how many."""
+        count = 0
+        while self.failed:
+            failed = self.failed.popleft()
+            failed.heard.dictation = self.dictation
+            self.cancelled.discard(self.dictation)
+            runtime().queue.put(failed.heard)
+            count += 1
+        return count
+
+    def _check_auto_stop(self) -> None:
+        plugin = self.options.plugin if self.options else None
+        if self.listening and plugin and plugin.auto_stop > 0 and runtime().queue.empty():
+            if time.monotonic() - self.last_speech > plugin.auto_stop:
+                log.info("no speech for %.0f s: stopping", plugin.auto_stop)
+                self.stop()
+
+    # -- the model (loader thread) -------------------------------------------------------------
+
+    def ensure_model(self, spec: models.ModelSpec) -> None:
+        """Load `spec` in the background unless it is loaded or loading (a failed load is retried)."""
+        if self.model is not None and self.model.spec == spec and self.model.whisper is not None:
+            return
+        if self.loading == spec:
+            return
+        self.loading = spec
+        self.model_error = None
+        self.model_ready.clear()
+        self._set_state("loading", "Loading model…")
+        threading.Thread(target=self._load, args=(spec,), name=LOADER_NAME, daemon=True).start()
+
+    def _load(self, spec: models.ModelSpec) -> None:
+        try:
+            from .engine import guard
+
+            loaded = models.get_model(spec)
+            guard.load_vad()
+        except Exception as error:
+            message = str(error) if isinstance(error, EngineError) else f"{type(error).__name__}: {error}"
+            log.error("superwhisper2: the model could not be loaded: %s", message)
+            if self.loading == spec:
+                self.loading = None
+                self.model_error = message
+                self.model = None
+                on_main(lambda: self._tell_error("Whisper model not loaded", message))
+            return
+        if self.loading != spec:  # the settings changed while loading: the newer load wins
+            return
+        self.model = loaded
+        self.loading = None
+        self.model_ready.set()
+        on_main(self._model_loaded)
+
+    def _model_loaded(self) -> None:
+        model = self.model
+        if model is None:
+            return
+        if model.fallback_reason and not self.fallback_told:
+            self.fallback_told = True
+            self._notify(
+                "Whisper runs on the CPU",
+                f"CUDA failed ({model.fallback_reason[:160]}). Using {model.name} on the CPU: slower.",
+            )
+        gpu = models.process_memory_mb() if model.device == "cuda" else None
+        plugin = self.options.plugin if self.options else None
+        if gpu and plugin and plugin.max_vram_gb and gpu / 1024 > plugin.max_vram_gb:
+            log.warning("memory in use %.1f GB exceeds user.whisper_max_vram_gb", gpu / 1024)
+        self._update_state()
+
+    # -- speech thread -------------------------------------------------------------------------
+
+    def heard(self, samples: Any) -> None:
+        """A phrase's audio while listening: queue it, return at once."""
+        self.last_speech = time.monotonic()
+        seconds = len(samples) / 16_000 if hasattr(samples, "__len__") else 0.0
+        runtime().queue.put(Heard(samples, time.perf_counter(), self.dictation, seconds))
+        on_main(self._update_state)
+
+    # -- worker thread -------------------------------------------------------------------------
+
+    def process(self, item: Heard) -> None:
+        """Transcribe one phrase and hand its text to the main thread."""
+        if item.dictation in self.cancelled:
+            return
+        while not self.model_ready.wait(0.2):  # phrases spoken while the model loads wait here
+            if item.dictation in self.cancelled or runtime().exiting.is_set():
+                return
+        model, options = self.model, self.options
+        if model is None or options is None:
+            return
+        on_main(lambda: self._set_state("transcribing"))
+        try:
+            result = transcribe(model, item.samples, options.decode, prompt=self.typist.context(item.dictation))
+        except ModelError as error:
+            if self.model is not model:  # the model changed under the phrase: try again with the new one
+                runtime().queue.put(item)
+                return
+            self._failed(item, error)
+            return
+        except (AudioError, EngineError, Exception) as error:
+            self._failed(item, error)
+            return
+        command = STOP_WORDS.get(normalise(result.text))
+        if command is not None:
+            log.info("Whisper heard %r: %s", result.text, command)
+            on_main(lambda: self.stop(cancel=command == "cancel"))
+            return
+        on_main(lambda: self._type(item, result))
+
+    def _failed(self, item: Heard, error: BaseException) -> None:
+        self.stats.record_error()
+        self.failed.append(Failed(item, str(error)))
+        log.error("superwhisper2: phrase of %.1f s failed (%s: %s); kept for `whisper retry`",
+                  item.seconds, type(error).__name__, error)
+        on_main(lambda: self._tell_error("A phrase could not be transcribed", f"{error}. Say 'whisper retry' to try again."))
+
+    # -- main thread: results ------------------------------------------------------------------
+
+    def _type(self, item: Heard, result: Transcript) -> None:
+        if item.dictation in self.cancelled:
+            return
+        self.typist.type(item.dictation, result.text, lambda typed: self._typed(item, result, typed))
+
+    def _typed(self, item: Heard, result: Transcript, typed: str) -> None:
+        latency = time.perf_counter() - item.received
+        self.stats.record(latency, result.audio_seconds, result.timings)
+        stages = " ".join(f"{stage} {seconds * 1000:.0f}" for stage, seconds in result.timings.items())
+        log.info("phrase %.1f s -> %d chars in %.0f ms (%s ms) window %.0f s%s: %r", result.audio_seconds,
+                 len(typed), latency * 1000, stages, result.window_seconds,
+                 " (retried full)" if result.full_window_retry else "", result.text[:60])
+        limit = self.options.plugin.max_latency_ms if self.options else 0
+        if limit and latency * 1000 > limit:
+            log.warning("phrase took %.0f ms, over user.whisper_max_latency_ms (%d)", latency * 1000, limit)
+        if typed:
+            self.status.last_text = result.text
+            self.status.last_latency_ms = round(latency * 1000)
+            self.status.language = result.language
+        self._update_state()
+
+    # -- state and feedback (main thread) ------------------------------------------------------
+
+    def _update_state(self) -> None:
+        waiting = [item for item in list(runtime().queue.queue) if item is not None]
+        backlog = len(waiting)
+        self.status.backlog_seconds = sum(item.seconds for item in waiting)
+        if self.model_error:
+            state = "error"
+        elif self.loading is not None or (self.listening and self.model is None):
+            state = "loading"
+        elif backlog or self.typist.pending():
+            state = "transcribing"
+        elif self.listening:
+            state = "listening"
+        else:
+            state = "idle"
+        self._set_state(state, self.model_error or ("Loading model…" if state == "loading" else ""))
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        self.status.state = state
+        self.status.detail = detail
+        if self.model is not None:
+            self.status.model, self.status.device = self.model.name, f"{self.model.device} {self.model.compute_type}"
+        self.status.figures = self.stats.summary()
+        self.on_status()
+
+    def _tell_error(self, title: str, message: str) -> None:
+        self._notify(title, message)
+        self._update_state()
+
+    def _notify(self, title: str, body: str) -> None:
+        log.warning("%s: %s", title, body)
+        app.notify(title=f"superwhisper2: {title}", body=body)
+
+    def describe(self) -> Dict[str, Any]:
+        """Everything `whisper status` shows."""
+        described = models.describe(self.model) if self.model is not None else {"model": None}
+        return {"state": self.status.state, "listening": self.listening, **described,
+                "language": self.status.language, "failed": len(self.failed), **self.stats.summary()}
+
+
+def _mode_active(mode: str) -> bool:
+    """Whether a Talon mode is on. Talon exposes no public query, so ask the scope if present."""
+    try:
+        from talon import scope
+
+        return mode in scope.get("mode")
+    except Exception:
+        return mode == "command"

@@ -1,0 +1,897 @@
+"""A Talon simulator: loads this repository the way Talon does and runs it.
+
+It models ../shared/TALON_FACTS.md, not our wishes. Where a fact is only "likely", a switch
+lets tests run the plugin with the fact false too (see `Talon.__init__`). Importing this
+file does nothing (Talon imports it too): everything happens when a test builds `Talon`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import queue
+import re
+import sys
+import threading
+import time
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+MAIN_THREAD_NAME = "talon-main"
+PHRASE_THREAD_NAME = "talon-speech"
+
+
+class SettingsReadDuringImport(RuntimeError):
+    """Talon 0.4 throws when a setting is read while files are being imported (fact: sure)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The fake `talon` package, one object per simulated Talon
+# ---------------------------------------------------------------------------------------------
+
+
+class _Job:
+    def __init__(self, due: float, fn: Callable[[], Any], interval: Optional[float]) -> None:
+        self.due, self.fn, self.interval, self.cancelled = due, fn, interval, False
+
+
+def _parse_time(spec: str) -> float:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m)\s*", spec)
+    if not match:
+        raise ValueError(f"cron: bad time spec {spec!r}")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "ms" else value * 60 if unit == "m" else value
+
+
+class Cron:
+    """talon.cron: callbacks run on the main thread (fact: sure)."""
+
+    def __init__(self, talon: "Talon") -> None:
+        self._talon = talon
+
+    def after(self, spec: str, fn: Callable[[], Any]) -> _Job:
+        return self._talon._schedule(_parse_time(spec), fn, None)
+
+    def interval(self, spec: str, fn: Callable[[], Any]) -> _Job:
+        period = _parse_time(spec)
+        return self._talon._schedule(period, fn, period)
+
+    def cancel(self, job: Optional[_Job]) -> None:
+        if job is not None:
+            job.cancelled = True
+
+
+class _ActionNamespace:
+    def __init__(self, talon: "Talon", prefix: str) -> None:
+        self._talon, self._prefix = talon, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        full = f"{self._prefix}.{name}" if self._prefix else name
+        if full in self._talon.actions_impl:
+            return self._talon._action_caller(full)
+        if any(key.startswith(full + ".") for key in self._talon.actions_impl):
+            return _ActionNamespace(self._talon, full)
+        raise AttributeError(f"no Talon action named {full}")
+
+
+class Module:
+    """talon.Module: declares settings, modes, lists and actions."""
+
+    def __init__(self, talon: "Talon", owner: str) -> None:
+        self._talon, self._owner = talon, owner
+
+    def setting(self, name: str, type: type, default: Any = None, desc: str = "") -> None:
+        if not desc:
+            raise ValueError(f"setting {name} needs a desc")
+        self._talon.settings_decl[f"user.{name}"] = (type, default, self._owner)
+
+    def mode(self, name: str, desc: str = "") -> None:
+        self._talon.modes_decl.add(f"user.{name}")
+
+    def tag(self, name: str, desc: str = "") -> None:
+        self._talon.tags_decl.add(f"user.{name}")
+
+    def list(self, name: str, desc: str = "") -> None:
+        self._talon.lists.setdefault(f"user.{name}", {})
+
+    def action_class(self, cls: type) -> type:
+        for name, fn in vars(cls).items():
+            if callable(fn) and not name.startswith("_"):
+                if not (fn.__doc__ or "").strip():
+                    raise ValueError(f"action user.{name} needs a docstring (Talon requires one)")
+                _check_annotations(fn)
+                self._talon.actions_impl[f"user.{name}"] = fn
+                self._talon.action_owner[f"user.{name}"] = self._owner
+        return cls
+
+
+def _check_annotations(fn: Callable[..., Any]) -> None:
+    """Talon 0.4 rejects `X | Y` annotations in action signatures (fact: sure)."""
+    for value in getattr(fn, "__annotations__", {}).values():
+        text = value if isinstance(value, str) else repr(value)
+        if "|" in text or isinstance(value, types.UnionType):
+            raise TypeError(f"action {fn.__name__}: use Optional[X]/Union, not X | Y ({text})")
+
+
+class Context:
+    """talon.Context: settings and lists that apply when `matches` does."""
+
+    def __init__(self, talon: "Talon", owner: str) -> None:
+        self._talon, self._owner = talon, owner
+        self.matches = ""
+        self.settings: Dict[str, Any] = {}
+        self.lists: Dict[str, Any] = {}
+        talon.contexts.append(self)
+
+
+class Settings:
+    """talon.settings."""
+
+    def __init__(self, talon: "Talon") -> None:
+        self._talon = talon
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._talon.setting(name)
+
+
+class App:
+    """talon.app."""
+
+    def __init__(self, talon: "Talon") -> None:
+        self._talon = talon
+        self.platform = talon.platform
+
+    def register(self, topic: str, fn: Callable[[], Any]) -> None:
+        self._talon._app_register(topic, fn)
+
+    def unregister(self, topic: str, fn: Callable[[], Any]) -> None:
+        self._talon.app_callbacks.get(topic, []).remove(fn)
+
+    def notify(self, title: str = "", subtitle: str = "", body: str = "", sound: bool = False) -> None:
+        self._talon._main_only("app.notify")
+        self._talon.notifications.append({"title": title, "subtitle": subtitle, "body": body})
+
+
+class SpeechSystem:
+    """talon.speech_system."""
+
+    def __init__(self, talon: "Talon") -> None:
+        self._talon = talon
+
+    def register(self, topic: str, fn: Callable[[dict], Any]) -> None:
+        self._talon.speech_callbacks.setdefault(topic, []).append(fn)
+
+    def unregister(self, topic: str, fn: Callable[[dict], Any]) -> None:
+        callbacks = self._talon.speech_callbacks.get(topic, [])
+        if fn not in callbacks:
+            raise ValueError("callback not registered")
+        callbacks.remove(fn)
+
+
+class ImguiGUI:
+    """What an imgui draw function writes, as lines."""
+
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+
+    def text(self, text: str) -> None:
+        self.lines.append(str(text))
+
+    def line(self) -> None:
+        self.lines.append("---")
+
+    def spacer(self) -> None:
+        self.lines.append("")
+
+    def button(self, label: str) -> bool:
+        self.lines.append(f"[{label}]")
+        return False
+
+
+class _ImguiWindow:
+    def __init__(self, talon: "Talon", draw: Callable[[ImguiGUI], Any]) -> None:
+        self._talon, self._draw, self.showing = talon, draw, False
+        talon.imgui_windows.append(self)
+
+    def show(self) -> None:
+        self._talon._main_only("imgui.show")
+        self.showing = True
+
+    def hide(self) -> None:
+        self._talon._main_only("imgui.hide")
+        self.showing = False
+
+    def render(self) -> List[str]:
+        gui = ImguiGUI()
+        self._draw(gui)
+        return gui.lines
+
+
+class Imgui:
+    """talon.imgui."""
+
+    GUI = ImguiGUI
+
+    def __init__(self, talon: "Talon") -> None:
+        self._talon = talon
+
+    def open(self, **kwargs: Any) -> Callable[[Callable[[ImguiGUI], Any]], _ImguiWindow]:
+        return lambda draw: _ImguiWindow(self._talon, draw)
+
+
+class Scope:
+    """talon.scope: `scope.get("mode")` is the set of active modes (public scripts rely on it)."""
+
+    def __init__(self, talon: "Talon") -> None:
+        self._talon = talon
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return set(self._talon.modes) if key == "mode" else default
+
+
+class _ParsedPhrase:
+    """The "parsed" object of a phrase: `_sequence` is the commands Talon will run."""
+
+    def __init__(self, sequence: List[Any]) -> None:
+        self._sequence = sequence
+
+
+@dataclass
+class Word:
+    text: str
+    start: float
+    end: float
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# ---------------------------------------------------------------------------------------------
+# .talon files
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TalonFile:
+    path: str
+    modes: List[str]  # OR-ed; empty means command mode only
+    oses: List[str]
+    settings: Dict[str, Any]
+    hotkeys: Dict[str, List[Tuple[str, List[Any]]]]  # key -> actions
+    commands: List[Tuple[List[Tuple[str, str]], List[Tuple[str, List[Any]]]]]  # rule, actions
+
+
+def parse_talon_file(path: str) -> TalonFile:
+    """Read a .talon file with tree-sitter-talon, as Talon would apply it."""
+    import tree_sitter_talon as tst
+
+    tree = tst.parse_file(path, raise_parse_error=True)
+    modes: List[str] = []
+    oses: List[str] = []
+    settings: Dict[str, Any] = {}
+    hotkeys: Dict[str, List[Tuple[str, List[Any]]]] = {}
+    commands: List[Tuple[List[Tuple[str, str]], List[Tuple[str, List[Any]]]]] = []
+    for part in tree.children:
+        kind = type(part).__name__
+        if kind == "TalonMatches":
+            for match in part.children:
+                if type(match).__name__ != "TalonMatch":
+                    continue
+                key, value = match.left.text.strip(), match.right.text.strip()
+                if match.modifiers:
+                    raise NotImplementedError(f"{path}: match modifiers are not simulated")
+                if key == "mode":
+                    modes.append(value)
+                elif key == "os":
+                    oses.append(value)
+                else:
+                    raise NotImplementedError(f"{path}: header '{key}:' is not simulated")
+        elif kind == "TalonDeclarations":
+            for declaration in part.children:
+                dkind = type(declaration).__name__
+                if dkind == "TalonSettingsDeclaration":
+                    for assignment in declaration.right.children:
+                        if type(assignment).__name__ == "TalonAssignmentStatement":
+                            settings[assignment.left.text] = _literal(assignment.right)
+                elif dkind == "TalonKeyBindingDeclaration":
+                    key = declaration.left.text[len("key("):-1].strip()
+                    hotkeys[key] = _actions(declaration.right)
+                elif dkind == "TalonCommandDeclaration":
+                    commands.append((_rule(declaration.left), _actions(declaration.right)))
+                elif dkind != "TalonComment":
+                    raise NotImplementedError(f"{path}: {dkind} is not simulated")
+    return TalonFile(path, modes, oses, settings, hotkeys, commands)
+
+
+def _literal(node: Any) -> Any:
+    kind = type(node).__name__
+    if kind == "TalonString":
+        return "".join(child.text for child in node.children if type(child).__name__ == "TalonStringContent")
+    if kind == "TalonInteger":
+        return int(node.text)
+    if kind == "TalonFloat":
+        return float(node.text)
+    if kind == "TalonUnaryOperator" and node.operator.text == "-":
+        return -_literal(node.right)
+    raise NotImplementedError(f"literal {kind} ({node.text}) is not simulated")
+
+
+def _actions(block: Any) -> List[Tuple[str, List[Any]]]:
+    out = []
+    for statement in block.children:
+        kind = type(statement).__name__
+        if kind == "TalonComment":
+            continue
+        if kind != "TalonExpressionStatement" or type(statement.expression).__name__ != "TalonAction":
+            raise NotImplementedError(f"statement {statement.text!r} is not simulated")
+        action = statement.expression
+        arguments = [_literal(argument) for argument in action.arguments.children
+                     if type(argument).__name__ not in ("TalonComment",)]
+        out.append((action.action_name.text, arguments))
+    return out
+
+
+def _rule(rule: Any) -> List[Tuple[str, str]]:
+    parts: List[Tuple[str, str]] = []
+
+    def walk(node: Any) -> None:
+        kind = type(node).__name__
+        if kind == "TalonWord":
+            parts.append(("word", node.text.lower()))
+        elif kind == "TalonCapture":
+            parts.append(("capture", node.text.strip("<>")))
+        elif kind in ("TalonSeq", "TalonRule"):
+            for child in node.children:
+                walk(child)
+        elif kind in ("TalonStartAnchor", "TalonEndAnchor"):
+            pass
+        else:
+            raise NotImplementedError(f"rule element {kind} ({node.text}) is not simulated")
+
+    walk(rule)
+    return parts
+
+
+def _match_rule(rule: List[Tuple[str, str]], words: List[str]) -> Optional[int]:
+    """A score (literal words matched) when `words` match the rule whole; None otherwise."""
+    if rule and rule[-1][0] == "capture" and rule[-1][1] in ("phrase", "user.text"):
+        head = rule[:-1]
+        if len(words) <= len(head) or any(kind != "word" for kind, _ in head):
+            return None
+        return len(head) if [w for _, w in head] == words[: len(head)] else None
+    if any(kind != "word" for kind, _ in rule):
+        raise NotImplementedError(f"captures other than a final <phrase> are not simulated: {rule}")
+    return len(rule) if [w for _, w in rule] == words else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The simulated Talon
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Phrase:
+    """What `speak` delivered, and what became of it."""
+
+    words: List[str]
+    samples: Optional[Any]
+    delivered_at: float
+    cancelled: bool = False
+    ran: List[str] = field(default_factory=list)
+
+
+class Talon:
+    """One simulated Talon process with a user directory.
+
+    phrase_thread: "background" (TALON_FACTS: likely) or "main" (the fact false).
+    samples_on_rejected: whether a phrase no rule matched still carries "samples" (unknown).
+    reload_clears_callbacks: whether Talon drops a reloaded file's speech/app callbacks (unknown).
+    phrases_have_samples: False models a Talon that gives phrases no audio at all.
+    """
+
+    def __init__(
+        self,
+        user_dir: str,
+        platform: str = "windows",
+        phrase_thread: str = "background",
+        samples_on_rejected: bool = False,
+        reload_clears_callbacks: bool = False,
+        phrases_have_samples: bool = True,
+        modifier_hold_seconds: float = 0.15,
+        cubeb: Optional[Any] = None,
+    ) -> None:
+        self.user_dir = os.path.abspath(user_dir)
+        self.platform = platform
+        self.phrase_thread = phrase_thread
+        self.samples_on_rejected = samples_on_rejected
+        self.reload_clears_callbacks = reload_clears_callbacks
+        self.phrases_have_samples = phrases_have_samples
+        self.modifier_hold_seconds = modifier_hold_seconds
+        self.cubeb = cubeb
+        self.settings_decl: Dict[str, Tuple[type, Any, str]] = {}
+        self.modes_decl = {"command", "dictation", "sleep", "all"}
+        self.tags_decl: set = set()
+        self.lists: Dict[str, Dict[str, str]] = {}
+        self.actions_impl: Dict[str, Callable[..., Any]] = {}
+        self.action_owner: Dict[str, str] = {}
+        self.contexts: List[Context] = []
+        self.app_callbacks: Dict[str, List[Callable[[], Any]]] = {}
+        self.speech_callbacks: Dict[str, List[Callable[[dict], Any]]] = {}
+        self.callback_owner: Dict[int, str] = {}
+        self.imgui_windows: List[_ImguiWindow] = []
+        self.talon_files: Dict[str, TalonFile] = {}
+        self.modes: set = {"command"}
+        self.speech_enabled = True
+        self.typed: List[str] = []
+        self.type_events: List[Tuple[float, str]] = []
+        self.keys: List[str] = []
+        self.notifications: List[Dict[str, str]] = []
+        self.violations: List[str] = []
+        self.main_task_seconds: List[float] = []
+        self.phrases: List[Phrase] = []
+        self.errors: List[BaseException] = []
+        self.log: List[str] = []
+        self.ready = False
+        self.importing: Optional[str] = None
+        self._modifiers_down_until = 0.0
+        self._jobs: "queue.PriorityQueue[Tuple[float, int, _Job]]" = queue.PriorityQueue()
+        self._sequence = 0
+        self._busy = threading.Event()
+        self._stop = threading.Event()
+        self._main = threading.Thread(target=self._main_loop, name=MAIN_THREAD_NAME, daemon=True)
+        self._speech_queue: "queue.Queue[Optional[Tuple[Phrase, dict]]]" = queue.Queue()
+        self._speech = threading.Thread(target=self._speech_loop, name=PHRASE_THREAD_NAME, daemon=True)
+        self._modules: Dict[str, types.ModuleType] = {}
+        self._saved_modules: Dict[str, Any] = {}
+        self._talon_pkg = self._build_talon_package()
+
+    # -- the talon package ---------------------------------------------------------------------
+
+    def _build_talon_package(self) -> types.ModuleType:
+        talon = types.ModuleType("talon")
+        talon.__path__ = []  # type: ignore[attr-defined]
+        talon.cron = Cron(self)
+        talon.actions = _Actions(self)
+        talon.settings = Settings(self)
+        talon.app = App(self)
+        talon.speech_system = SpeechSystem(self)
+        talon.imgui = Imgui(self)
+        talon.scope = Scope(self)
+        talon.Module = lambda: Module(self, self.importing or "?")
+        talon.Context = lambda: Context(self, self.importing or "?")
+        lib = types.ModuleType("talon.lib")
+        lib.__path__ = []  # type: ignore[attr-defined]
+        talon.lib = lib
+        return talon
+
+    def _install_talon(self) -> None:
+        names = ["talon", "talon.lib", "talon.lib.cubeb", "user"]
+        for name in names:
+            if name in sys.modules and name not in self._saved_modules:
+                self._saved_modules[name] = sys.modules[name]
+        sys.modules["talon"] = self._talon_pkg
+        sys.modules["talon.lib"] = self._talon_pkg.lib
+        if self.cubeb is not None:
+            sys.modules["talon.lib.cubeb"] = self.cubeb
+            self._talon_pkg.lib.cubeb = self.cubeb
+        else:
+            sys.modules.pop("talon.lib.cubeb", None)
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def start(self) -> "Talon":
+        """Launch: import every file of the user directory, then fire `ready` on the main thread."""
+        self._install_talon()
+        self._main.start()
+        self._speech.start()
+        user = types.ModuleType("user")
+        user.__path__ = [self.user_dir]  # type: ignore[attr-defined]
+        sys.modules["user"] = user
+        for path in user_files(self.user_dir):
+            self._load_file(path)
+        self.ready = True
+        self.call_on_main(lambda: [fn() for fn in list(self.app_callbacks.get("ready", []))])
+        return self
+
+    def _load_file(self, path: str) -> None:
+        if path.endswith(".talon"):
+            self.talon_files[path] = parse_talon_file(path)
+            return
+        if path.endswith(".talon-list"):
+            return
+        name = module_name(self.user_dir, path)
+        self._ensure_packages(name)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        self.importing = name
+        try:
+            spec.loader.exec_module(module)
+        except BaseException as error:  # Talon logs the error and goes on with other files
+            self.errors.append(error)
+            self.log.append(f"ERROR loading {name}: {error!r}")
+            sys.modules.pop(name, None)
+        finally:
+            self.importing = None
+        self._modules[path] = module
+
+    def _ensure_packages(self, name: str) -> None:
+        parts = name.split(".")
+        for depth in range(1, len(parts)):
+            package = ".".join(parts[:depth])
+            if package not in sys.modules:
+                module = types.ModuleType(package)
+                module.__path__ = [os.path.join(self.user_dir, *parts[1:depth])]  # type: ignore[attr-defined]
+                sys.modules[package] = module
+
+    def reload(self, relative_path: str) -> None:
+        """Talon saw the file change: its declarations go, and it runs again from the top."""
+        path = os.path.join(self.user_dir, relative_path)
+        name = module_name(self.user_dir, path)
+        for action, owner in list(self.action_owner.items()):
+            if owner == name:
+                del self.actions_impl[action]
+                del self.action_owner[action]
+        for setting, (_, _, owner) in list(self.settings_decl.items()):
+            if owner == name:
+                del self.settings_decl[setting]
+        if self.reload_clears_callbacks:
+            for topic, callbacks in self.speech_callbacks.items():
+                callbacks[:] = [fn for fn in callbacks if getattr(fn, "__module__", "") != name]
+            for topic, callbacks in self.app_callbacks.items():
+                callbacks[:] = [fn for fn in callbacks if getattr(fn, "__module__", "") != name]
+        self._load_file(path)
+
+    def stop(self) -> None:
+        """Talon exits: stop its threads and restore sys.modules."""
+        self._stop.set()
+        self._speech_queue.put(None)
+        self._schedule(0, lambda: None, None)
+        self._main.join(2)
+        self._speech.join(2)
+        for name in [n for n in sys.modules if n == "user" or n.startswith("user.")]:
+            del sys.modules[name]
+        for name in ("talon", "talon.lib", "talon.lib.cubeb"):
+            sys.modules.pop(name, None)
+        sys.modules.update(self._saved_modules)
+
+    # -- settings and modes --------------------------------------------------------------------
+
+    def setting(self, name: str) -> Any:
+        if self.importing is not None:
+            raise SettingsReadDuringImport(f"setting {name} read while importing {self.importing}")
+        value = None
+        found = False
+        for talon_file in self.talon_files.values():
+            if name in talon_file.settings and self._file_active(talon_file):
+                value, found = talon_file.settings[name], True
+        for context in self.contexts:
+            if name in context.settings and self._context_active(context):
+                value, found = context.settings[name], True
+        if name not in self.settings_decl:
+            if found:
+                return value
+            raise KeyError(f"setting {name} is not declared")
+        kind, default, _ = self.settings_decl[name]
+        return kind(value) if found else default
+
+    def set_setting(self, name: str, value: Any) -> None:
+        """The user edits a .talon settings block (applies in every mode)."""
+        context = Context(self, "test")
+        context.settings[name] = value
+
+    def _file_active(self, talon_file: TalonFile) -> bool:
+        if talon_file.oses and self.platform not in talon_file.oses:
+            return False
+        modes = talon_file.modes or ["command"]
+        return "all" in modes or any(mode in self.modes for mode in modes)
+
+    def _context_active(self, context: Context) -> bool:
+        match = re.fullmatch(r"\s*mode:\s*(\S+)\s*", context.matches or "")
+        return not context.matches or (match is not None and match.group(1) in self.modes)
+
+    # -- the main thread -----------------------------------------------------------------------
+
+    def _schedule(self, delay: float, fn: Callable[[], Any], interval: Optional[float]) -> _Job:
+        job = _Job(time.monotonic() + delay, fn, interval)
+        self._sequence += 1
+        self._jobs.put((job.due, self._sequence, job))
+        return job
+
+    def _main_loop(self) -> None:
+        while not self._stop.is_set():
+            due, _, job = self._jobs.get()
+            wait = due - time.monotonic()
+            if wait > 0:
+                self._jobs.put((due, _, job))
+                time.sleep(min(wait, 0.005))
+                continue
+            if job.cancelled or self._stop.is_set():
+                continue
+            self._busy.set()
+            started = time.perf_counter()
+            try:
+                job.fn()
+            except BaseException as error:
+                self.errors.append(error)
+                self.log.append(f"ERROR in main-thread callback: {error!r}")
+            finally:
+                self.main_task_seconds.append(time.perf_counter() - started)
+                self._busy.clear()
+            if job.interval is not None and not job.cancelled:
+                job.due = time.monotonic() + job.interval
+                self._sequence += 1
+                self._jobs.put((job.due, self._sequence, job))
+
+    def call_on_main(self, fn: Callable[[], Any], timeout: float = 30) -> Any:
+        """Run `fn` on the main thread (as a hotkey or voice command would) and wait for it."""
+        done = threading.Event()
+        box: Dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as error:
+                box["error"] = error
+                raise
+            finally:
+                done.set()
+
+        self._schedule(0, run, None)
+        if not done.wait(timeout):
+            raise TimeoutError("the main thread did not run the call")
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def _main_only(self, what: str) -> None:
+        if threading.current_thread().name != MAIN_THREAD_NAME:
+            self.violations.append(f"{what} called on thread {threading.current_thread().name}")
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+        """Wait (real time) until `condition` holds; False if it never did."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            time.sleep(0.01)
+        return condition()
+
+    def settle(self, quiet: float = 0.3, timeout: float = 60.0) -> None:
+        """Wait until no main-thread job is due within `quiet` seconds and none is running."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pending = [job for _, _, job in list(self._jobs.queue) if not job.cancelled and job.interval is None]
+            soon = [job for job in pending if job.due - time.monotonic() < quiet]
+            if not soon and not self._busy.is_set() and self._speech_queue.empty():
+                time.sleep(quiet)
+                pending = [job for _, _, job in list(self._jobs.queue) if not job.cancelled and job.interval is None]
+                if not [job for job in pending if job.due - time.monotonic() < quiet] and not self._busy.is_set():
+                    return
+            time.sleep(0.01)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def _action_caller(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._main_only(f"actions.{name}")
+            return self.actions_impl[name](*args, **kwargs)
+
+        return call
+
+    def _builtin_actions(self) -> Dict[str, Callable[..., Any]]:
+        def insert(text: str) -> None:
+            if time.monotonic() < self._modifiers_down_until:
+                self.violations.append(f"insert({text!r}) while the hotkey's modifiers were held (talon#675)")
+            self.typed.append(text)
+            self.type_events.append((time.monotonic(), text))
+
+        def key(spec: str) -> None:
+            self.keys.append(spec)
+
+        def mode_enable(mode: str) -> None:
+            self._check_mode(mode)
+            self.modes.add(mode)
+
+        def mode_disable(mode: str) -> None:
+            self._check_mode(mode)
+            self.modes.discard(mode)
+
+        def app_notify(body: str = "", title: str = "") -> None:
+            self.notifications.append({"title": title, "subtitle": "", "body": body})
+
+        def speech_enable() -> None:
+            self.speech_enabled = True
+
+        def speech_disable() -> None:
+            self.speech_enabled = False
+
+        return {
+            "insert": insert, "key": key, "skip": lambda: None, "sleep": lambda duration="": None,
+            "mode.enable": mode_enable, "mode.disable": mode_disable,
+            "app.notify": app_notify, "speech.enable": speech_enable, "speech.disable": speech_disable,
+            "speech.enabled": lambda: self.speech_enabled,
+            "edit.undo": lambda: self.keys.append("ctrl-z"),
+        }
+
+    def _check_mode(self, mode: str) -> None:
+        if mode not in self.modes_decl:
+            raise ValueError(f"unknown mode {mode}")
+
+    def run_actions(self, actions: List[Tuple[str, List[Any]]], captures: Optional[Dict[str, Any]] = None) -> List[str]:
+        ran = []
+        for name, arguments in actions:
+            self._talon_pkg.actions._call(name, *arguments)
+            ran.append(name)
+        return ran
+
+    # -- the user's keyboard -------------------------------------------------------------------
+
+    def press(self, key: str) -> None:
+        """Press a key combination: the active hotkey runs on the main thread, modifiers held a moment."""
+        modifiers = key.split("-")[:-1]
+        if modifiers:
+            self._modifiers_down_until = time.monotonic() + self.modifier_hold_seconds
+        bindings = [f.hotkeys[key] for f in self.talon_files.values() if key in f.hotkeys and self._file_active(f)]
+        if not bindings:
+            self.keys.append(f"unbound:{key}")
+            return
+        self.call_on_main(lambda: self.run_actions(bindings[0]))
+
+    def hotkeys_active(self, key: str) -> bool:
+        return any(key in f.hotkeys and self._file_active(f) for f in self.talon_files.values())
+
+    # -- the user's voice ----------------------------------------------------------------------
+
+    def speak(self, samples: Any = None, words: Optional[str] = None, wait: bool = True) -> Phrase:
+        """Talon's VAD cut a phrase: `words` is what Talon's own recogniser made of it.
+
+        words=None: the recogniser matches what it can; with a `<phrase>` rule active, some words.
+        """
+        if not self.speech_enabled:
+            raise RuntimeError("speech is disabled: Talon hears nothing")
+        heard = words.lower().split() if words is not None else ["some", "dictated", "words"]
+        phrase = Phrase(heard, samples, time.monotonic())
+        self.phrases.append(phrase)
+        matched = self._match(heard)
+        if matched is None:
+            phrase.words = []
+        payload: Dict[str, Any] = {
+            "phrase": [Word(w, 0.0, 0.0) for w in phrase.words],
+            "parsed": _ParsedPhrase([matched] if matched else []),
+            "_ts": phrase.delivered_at,
+            "_metadata": {"emit": 0.0, "decode": 0.0},
+        }
+        with_samples = self.phrases_have_samples and (matched is not None or self.samples_on_rejected)
+        if with_samples and samples is not None:
+            payload["samples"] = samples
+        done = threading.Event()
+        if self.phrase_thread == "main":
+            self._schedule(0, lambda: self._deliver(phrase, payload, done), None)
+        else:
+            self._speech_queue.put((phrase, payload, done))  # type: ignore[arg-type]
+        if wait:
+            done.wait(30)
+        return phrase
+
+    def _match(self, words: List[str]) -> Optional[Tuple[List[Tuple[str, List[Any]]], str]]:
+        best = None
+        for talon_file in self.talon_files.values():
+            if not self._file_active(talon_file):
+                continue
+            for rule, actions in talon_file.commands:
+                score = _match_rule(rule, words)
+                if score is not None and (best is None or score > best[0]):
+                    best = (score, actions, " ".join(w for _, w in rule))
+        return None if best is None else (best[1], best[2])
+
+    def _speech_loop(self) -> None:
+        while True:
+            item = self._speech_queue.get()
+            if item is None:
+                return
+            phrase, payload, done = item  # type: ignore[misc]
+            try:
+                self._deliver(phrase, payload, done)
+            except BaseException as error:
+                self.errors.append(error)
+
+    def _deliver(self, phrase: Phrase, payload: Dict[str, Any], done: threading.Event) -> None:
+        try:
+            for fn in list(self.speech_callbacks.get("pre:phrase", [])):
+                try:
+                    fn(payload)
+                except BaseException as error:  # Talon logs a hook's error and goes on
+                    self.errors.append(error)
+                    self.log.append(f"ERROR in pre:phrase hook: {error!r}")
+            sequence = payload["parsed"]._sequence if payload.get("parsed") is not None else []
+            phrase.cancelled = not payload.get("phrase") or not sequence
+            if not phrase.cancelled:
+                actions, rule = sequence[0]
+                phrase.ran = self.call_on_main(lambda: self.run_actions(actions)) if self.phrase_thread != "main" \
+                    else self.run_actions(actions)
+            for fn in list(self.speech_callbacks.get("phrase", [])):
+                fn(payload)
+        finally:
+            done.set()
+
+    # -- what the user sees --------------------------------------------------------------------
+
+    def overlay_lines(self) -> List[str]:
+        """What every showing imgui window draws, rendered on the main thread."""
+        return self.call_on_main(lambda: [line for w in self.imgui_windows if w.showing for line in w.render()])
+
+    def _app_register(self, topic: str, fn: Callable[[], Any]) -> None:
+        self.app_callbacks.setdefault(topic, []).append(fn)
+        if topic == "ready" and self.ready:
+            self._schedule(0, fn, None)  # registered after launch: runs now (fact: sure)
+
+    def exit(self) -> None:
+        """Talon quits: `exit` callbacks run, then the process's atexit handlers would."""
+        for fn in list(self.app_callbacks.get("exit", [])):
+            fn()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.typed)
+
+
+class _Actions:
+    """talon.actions: `actions.insert(...)`, `actions.user.whisper_stop()`, `actions.mode.enable(...)`."""
+
+    def __init__(self, talon: Talon) -> None:
+        self._talon = talon
+        self._builtins = talon._builtin_actions()
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if name in self._builtins:
+            self._talon._main_only(f"actions.{name}")
+            return self._builtins[name](*args)
+        return self._talon._action_caller(name)(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._builtins:
+            return lambda *args: self._call(name, *args)
+        prefixed = [key for key in self._builtins if key.startswith(name + ".")]
+        if prefixed:
+            return _BuiltinNamespace(self, name)
+        return _ActionNamespace(self._talon, name)
+
+
+class _BuiltinNamespace:
+    def __init__(self, actions: _Actions, prefix: str) -> None:
+        self._actions, self._prefix = actions, prefix
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        return lambda *args: self._actions._call(f"{self._prefix}.{name}", *args)
+
+
+def user_files(user_dir: str) -> List[str]:
+    """Every file Talon loads: .py, .talon, .talon-list, skipping dot-named files and folders."""
+    found = []
+    for root, folders, files in os.walk(user_dir, followlinks=True):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in sorted(files):
+            if not name.startswith(".") and name.endswith((".py", ".talon", ".talon-list")):
+                found.append(os.path.join(root, name))
+    return found
+
+
+def module_name(user_dir: str, path: str) -> str:
+    """user/<folders>/<file>.py -> user.<folders>.<file> (fact: sure)."""
+    relative = os.path.relpath(path, user_dir)[: -len(".py")]
+    return "user." + ".".join(relative.split(os.sep))
+
+
+def cut_phrases(samples: Any, timeout: float = 0.3, rate: int = 16_000) -> List[Any]:
+    """Cut audio into phrases the way Talon's VAD does: a pause longer than `timeout` ends one."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=int(timeout * 1000), speech_pad_ms=100))
+    return [samples[chunk["start"]:chunk["end"]] for chunk in chunks]
