@@ -83,7 +83,8 @@ def phrases_without_audio(session: Any) -> None:
         log.error("superwhisper2: phrases carry no audio and the microphone stream failed: %r", error)
         from . import session as sessions
 
-        sessions.on_main(lambda: _give_up(session, error))
+        reason = f"{type(error).__name__}: {error}"  # `error` is unbound once this block ends
+        sessions.on_main(lambda: _give_up(session, reason))
         return
     _state.stream, _state.cutter = stream, cutter
     log.warning("superwhisper2: Talon's phrases carry no audio; reading the microphone through cubeb")
@@ -97,10 +98,11 @@ def _import_cubeb() -> Any:
     return cubeb
 
 
-def _give_up(session: Any, error: BaseException) -> None:
+def _give_up(session: Any, reason: str) -> None:
     session._notify(
         "No audio for Whisper",
-        f"Talon's phrases carry no audio and its microphone stream is unavailable ({error}). Dictation stopped.",
+        f"Talon's phrases carry no audio and its microphone stream (talon.lib.cubeb) is unavailable ({reason}). "
+        "Dictation stopped.",
     )
     session.stop()
 

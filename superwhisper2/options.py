@@ -69,8 +69,16 @@ class Options:
     plugin: PluginOptions
 
 
+class SettingsUnavailable(RuntimeError):
+    """Talon does not know our settings right now (plugin.py is being reloaded)."""
+
+
 def read_options(get: Callable[[str], Any]) -> Options:
-    """Read every setting through `get("user.whisper_...")`; bad values fall back to defaults."""
+    """Read every setting through `get("user.whisper_...")`; bad values fall back to defaults.
+
+    Raises SettingsUnavailable when a setting is not declared: defaults then would look like
+    a change of model.
+    """
     values = {name: _value(get, name, kind, default) for name, (kind, default, _) in SETTINGS.items()}
     model = ModelSpec(
         model=values["whisper_model"].strip() or SETTINGS["whisper_model"][1],
@@ -117,8 +125,8 @@ def read_options(get: Callable[[str], Any]) -> Options:
 def _value(get: Callable[[str], Any], name: str, kind: type, default: Any) -> Any:
     try:
         value = get(f"user.{name}")
-    except Exception:  # not declared yet (a reload in progress): the default is right
-        return default
+    except Exception as error:
+        raise SettingsUnavailable(f"user.{name} cannot be read: {error}") from error
     if value is None:
         return default
     try:

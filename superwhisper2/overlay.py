@@ -24,9 +24,17 @@ def gui(gui: imgui.GUI) -> None:
         gui.text(f"Behind by {status.backlog_seconds:.0f} s")
     if status.last_text:
         gui.line()
-        gui.text(status.last_text[-80:])
+        gui.text(tail(status.last_text))
         if status.last_latency_ms is not None:
             gui.text(f"{status.last_latency_ms:.0f} ms")
+
+
+def tail(text: str, limit: int = 80) -> str:
+    """The end of `text`, starting at a word, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[-limit:]
+    return "…" + (cut.split(" ", 1)[1] if " " in cut else cut)
 
 
 def refresh() -> None:

@@ -25,11 +25,11 @@ from talon import actions, app, cron, settings
 
 from . import microphone
 from .engine import models
-from .engine.errors import AudioError, EngineError, ModelError
+from .engine.errors import EngineError, ModelError
 from .engine.guard import normalise
 from .engine.stats import LatencyStats
 from .engine.transcriber import DecodeOptions, Transcript, transcribe
-from .options import Options, read_options
+from .options import Options, SettingsUnavailable, read_options
 from .typist import Typist
 
 log = logging.getLogger("superwhisper2")
@@ -129,10 +129,13 @@ def _work(holder: types.ModuleType) -> None:
         item = holder.queue.get()
         if item is None or holder.exiting.is_set():
             break
+        session = current()
         try:
-            current().process(item)
+            session.process(item)
         except Exception:  # never let one phrase kill the worker
             log.exception("superwhisper2: unexpected error while processing a phrase")
+        finally:
+            on_main(session._update_state)  # whatever became of the phrase, the overlay follows
 
 
 def on_main(fn: Callable[[], Any]) -> None:
@@ -169,7 +172,13 @@ class Session:
 
     def refresh_options(self) -> Options:
         """Read the settings (main thread) and load the model they name if it changed."""
-        self.options = read_options(settings.get)
+        try:
+            self.options = read_options(settings.get)
+        except SettingsUnavailable as error:
+            if self.options is None:
+                raise
+            log.debug("keeping the previous settings: %s", error)
+            return self.options
         self.ensure_model(self.options.model)
         return self.options
 
@@ -298,32 +307,37 @@ class Session:
 
     def process(self, item: Heard) -> None:
         """Transcribe one phrase and hand its text to the main thread."""
-        if item.dictation in self.cancelled:
-            return
-        while not self.model_ready.wait(0.2):  # phrases spoken while the model loads wait here
-            if item.dictation in self.cancelled or runtime().exiting.is_set():
+        while True:
+            if not self._wait_for_model(item):
                 return
-        model, options = self.model, self.options
-        if model is None or options is None:
-            return
-        on_main(lambda: self._set_state("transcribing"))
-        try:
-            result = transcribe(model, item.samples, options.decode, prompt=self.typist.context(item.dictation))
-        except ModelError as error:
-            if self.model is not model:  # the model changed under the phrase: try again with the new one
-                runtime().queue.put(item)
+            model, options = self.model, self.options
+            if model is None or options is None:
                 return
-            self._failed(item, error)
-            return
-        except (AudioError, EngineError, Exception) as error:
-            self._failed(item, error)
-            return
+            on_main(lambda: self._set_state("transcribing"))
+            try:
+                result = transcribe(model, item.samples, options.decode, prompt=self.typist.context(item.dictation))
+                break
+            except ModelError as error:
+                if model.whisper is None or self.model is not model:
+                    continue  # the model was replaced under the phrase: wait for the new one
+                self._failed(item, error)
+                return
+            except Exception as error:  # AudioError, EngineError or a bug: the phrase is kept
+                self._failed(item, error)
+                return
         command = STOP_WORDS.get(normalise(result.text))
         if command is not None:
             log.info("Whisper heard %r: %s", result.text, command)
             on_main(lambda: self.stop(cancel=command == "cancel"))
             return
         on_main(lambda: self._type(item, result))
+
+    def _wait_for_model(self, item: Heard) -> bool:
+        """Phrases spoken while the model loads wait here; False if cancelled or exiting meanwhile."""
+        while not self.model_ready.wait(0.2):
+            if item.dictation in self.cancelled or runtime().exiting.is_set():
+                return False
+        return item.dictation not in self.cancelled and not runtime().exiting.is_set()
 
     def _failed(self, item: Heard, error: BaseException) -> None:
         self.stats.record_error()

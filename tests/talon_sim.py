@@ -402,6 +402,7 @@ class Talon:
         phrases_have_samples: bool = True,
         modifier_hold_seconds: float = 0.15,
         cubeb: Optional[Any] = None,
+        unavailable: Sequence[str] = (),
     ) -> None:
         self.user_dir = os.path.abspath(user_dir)
         self.platform = platform
@@ -411,6 +412,8 @@ class Talon:
         self.phrases_have_samples = phrases_have_samples
         self.modifier_hold_seconds = modifier_hold_seconds
         self.cubeb = cubeb
+        self.unavailable = set(unavailable)  # packages Talon's Python lacks, refused while importing user files
+        self.import_seconds: Dict[str, float] = {}
         self.settings_decl: Dict[str, Tuple[type, Any, str]] = {}
         self.modes_decl = {"command", "dictation", "sleep", "all"}
         self.tags_decl: set = set()
@@ -509,6 +512,9 @@ class Talon:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         self.importing = name
+        blocker = _Unavailable(self.unavailable)
+        sys.meta_path.insert(0, blocker)
+        started = time.perf_counter()
         try:
             spec.loader.exec_module(module)
         except BaseException as error:  # Talon logs the error and goes on with other files
@@ -516,6 +522,8 @@ class Talon:
             self.log.append(f"ERROR loading {name}: {error!r}")
             sys.modules.pop(name, None)
         finally:
+            self.import_seconds[name] = time.perf_counter() - started
+            sys.meta_path.remove(blocker)
             self.importing = None
         self._modules[path] = module
 
@@ -529,7 +537,13 @@ class Talon:
                 sys.modules[package] = module
 
     def reload(self, relative_path: str) -> None:
-        """Talon saw the file change: its declarations go, and it runs again from the top."""
+        """Talon saw the file change: its declarations go, and it runs again from the top.
+
+        Done on the main thread, as Talon's own reloads are, so no cron callback runs halfway.
+        """
+        self.call_on_main(lambda: self._reload(relative_path))
+
+    def _reload(self, relative_path: str) -> None:
         path = os.path.join(self.user_dir, relative_path)
         name = module_name(self.user_dir, path)
         for action, owner in list(self.action_owner.items()):
@@ -872,6 +886,18 @@ class _BuiltinNamespace:
         return lambda *args: self._actions._call(f"{self._prefix}.{name}", *args)
 
 
+class _Unavailable:
+    """A meta-path finder refusing packages that Talon's Python does not have."""
+
+    def __init__(self, names: "set[str]") -> None:
+        self.names = names
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in self.names:
+            raise ImportError(f"No module named '{name}' (not in Talon's Python)")
+        return None
+
+
 def user_files(user_dir: str) -> List[str]:
     """Every file Talon loads: .py, .talon, .talon-list, skipping dot-named files and folders."""
     found = []
@@ -895,3 +921,53 @@ def cut_phrases(samples: Any, timeout: float = 0.3, rate: int = 16_000) -> List[
 
     chunks = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=int(timeout * 1000), speech_pad_ms=100))
     return [samples[chunk["start"]:chunk["end"]] for chunk in chunks]
+
+
+def cubeb_module(microphone: Any, chunk: int = 160, speed: float = 10.0) -> types.ModuleType:
+    """talon.lib.cubeb as TALON_FACTS describes it (likely): an input stream whose `data_cb`
+    gets `(stream, in_frames, out_frames)` on an audio thread. It "records" `microphone`
+    (float32 samples), `speed` times faster than real time, then silence."""
+    import numpy as np
+
+    module = types.ModuleType("talon.lib.cubeb")
+    module.SampleFormat = types.SimpleNamespace(FLOAT32NE="float32ne", S16NE="s16ne")
+    module.streams = []
+
+    class StreamParams:
+        def __init__(self, format: str, rate: int, channels: int) -> None:
+            self.format, self.rate, self.channels = format, rate, channels
+
+    class Stream:
+        def __init__(self, name: str, params: StreamParams, data_cb: Callable[..., Any]) -> None:
+            self.name, self.params, self.data_cb = name, params, data_cb
+            self.running = threading.Event()
+            self.thread = threading.Thread(target=self._run, name="cubeb-audio", daemon=True)
+
+        def start(self) -> None:
+            if self.params.rate != 16_000 or self.params.channels != 1:
+                raise ValueError("this microphone records 16 kHz mono only")
+            self.running.set()
+            self.thread.start()
+
+        def stop(self) -> None:
+            self.running.clear()
+
+        def _run(self) -> None:
+            audio = np.concatenate([np.asarray(microphone, dtype=np.float32), np.zeros(16_000, dtype=np.float32)])
+            position = 0
+            while self.running.is_set():
+                frames = audio[position:position + chunk] if position < audio.size else np.zeros(chunk, np.float32)
+                position += chunk
+                self.data_cb(self, frames, None)
+                time.sleep(chunk / 16_000 / speed)
+
+    class Context:
+        def new_input_stream(self, name: str, device: Any, params: StreamParams, latency: int = 1,
+                             data_cb: Optional[Callable[..., Any]] = None) -> Stream:
+            stream = Stream(name, params, data_cb)  # type: ignore[arg-type]
+            module.streams.append(stream)
+            return stream
+
+    module.StreamParams = StreamParams
+    module.Context = Context
+    return module

@@ -13,7 +13,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import FrozenSet, List, Tuple
+from typing import FrozenSet, List
 
 import numpy as np
 
@@ -114,6 +114,12 @@ def repeats_itself(tokens: List[int], min_repeats: int = 4, max_ngram: int = 12)
     return False
 
 
-def speech_bounds(span: SpeechSpan, total: int) -> Tuple[int, int]:
-    """The slice to transcribe: the speech span, or everything when the VAD was not consulted."""
-    return (span.start, span.end) if not span.empty else (0, total)
+def is_repeated_block(tokens: List[int], min_block: int = 2) -> bool:
+    """True when the whole output is one block of `min_block`+ tokens said twice or more.
+
+    Whisper does this on short phrases ("Whisper stop Whisper stop"); a person rarely does.
+    """
+    for size in range(min_block, len(tokens) // 2 + 1):
+        if len(tokens) % size == 0 and tokens == tokens[:size] * (len(tokens) // size):
+            return True
+    return False

@@ -163,7 +163,10 @@ def _transcribe_samples(
     for piece in pieces:
         context = " ".join(part for part in (prompt, *texts) if part) or None
         window = _window_seconds(piece.size / SAMPLE_RATE, options)
-        decoded = _decode_window(model, piece, window, options, language, context, timings)
+        # A short window gets one greedy/beam pass: when unsure, the full window decides (cheaper
+        # and steadier than sampling at higher temperatures in the wrong window).
+        first = replace(options, temperature=options.temperature[:1]) if window < FULL_WINDOW else options
+        decoded = _decode_window(model, piece, window, first, language, context, timings)
         if window < FULL_WINDOW and _looks_broken(decoded, options, span):
             log.info("short window (%.0f s) gave %r: decoding again with the full window", window, decoded.text[:80])
             retried = True
@@ -369,10 +372,13 @@ def compression_ratio(text: str) -> float:
 
 def _looks_broken(decoded: _Decoded, options: DecodeOptions, span: guard.SpeechSpan) -> bool:
     """Signs that a short window misled the decoder, so the full window should decide."""
-    if decoded.hit_limit or guard.repeats_itself(decoded.tokens):
+    if decoded.hit_limit or guard.repeats_itself(decoded.tokens) or guard.is_repeated_block(decoded.tokens):
         return True
     if options.compression_ratio_threshold is not None and decoded.compression_ratio > options.compression_ratio_threshold:
         return True
+    silent = options.no_speech_threshold is not None and decoded.no_speech_prob > options.no_speech_threshold
+    if options.log_prob_threshold is not None and decoded.avg_logprob < options.log_prob_threshold and not silent:
+        return True  # unsure: garbage at the end of a cut window looks like this
     return not decoded.text and span.speech_seconds >= 0.5
 
 
@@ -382,8 +388,11 @@ def _apply_gates(result: Transcript, options: DecodeOptions) -> None:
         result.dropped = result.dropped or "empty"
         return
     unsure = options.log_prob_threshold is not None and result.avg_logprob < options.log_prob_threshold
-    if options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold and unsure:
+    no_speech = options.no_speech_threshold
+    if no_speech is not None and unsure and result.no_speech_prob > no_speech:
         result.dropped = "no speech"
+    elif no_speech is not None and unsure and result.temperature > 0 and result.no_speech_prob > no_speech / 2:
+        result.dropped = "unsure after every fallback"  # sampling invents text on noise
     elif guard.is_known_hallucination(result.text) and (
         result.avg_logprob < -0.5 or result.no_speech_prob > 0.2 or result.speech_seconds < 0.6
     ):

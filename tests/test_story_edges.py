@@ -1,0 +1,218 @@
+"""The story's edges: stop words only Whisper heard, races, Talon facts that may be false, reloads, exit."""
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+HOTKEY = "super-shift-v"
+
+
+def _holder():
+    return sys.modules["superwhisper2_plugin_state"]
+
+
+def _ready(sim):
+    assert sim.wait_until(lambda: _holder().session is not None and _holder().session.model is not None, 120)
+    sim.settle()
+
+
+def _load(name):
+    from superwhisper2.engine.audio import load_audio
+
+    return load_audio(DATA / name)
+
+
+def _idle(sim, timeout=60):
+    """Wait until the worker has nothing queued and the main thread has nothing due."""
+    assert sim.wait_until(lambda: _holder().queue.unfinished_tasks == 0 or _holder().queue.empty(), timeout)
+    time.sleep(0.2)
+    sim.wait_until(lambda: _holder().session.status.state not in ("transcribing",), timeout)
+    sim.settle(quiet=0.5)
+
+
+def test_whisper_stop_heard_only_by_whisper_stops_and_is_not_typed(talon, phrases):
+    sim = talon()
+    _ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(phrases["consulat_fr.wav"])
+    sim.speak(_load("whisper_stop.wav"))  # Talon's grammar did not match: only Whisper hears the words
+    assert sim.wait_until(lambda: "user.whisper" not in sim.modes, 60)
+    _idle(sim)
+    assert sim.modes == {"command"}
+    assert len(sim.typed) == 1 and "consulat" in sim.typed[0] and "whisper" not in sim.text.lower()
+
+
+def test_whisper_cancel_heard_only_by_whisper_cancels(talon):
+    sim = talon()
+    _ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(_load("whisper_cancel.wav"))
+    assert sim.wait_until(lambda: "user.whisper" not in sim.modes, 60)
+    _idle(sim)
+    assert sim.typed == [] and sim.modes == {"command"}
+
+
+def test_stop_while_a_phrase_is_transcribing_still_types_it(talon, phrases):
+    sim = talon()
+    _ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(phrases["consulat_fr.wav"])
+    assert sim.speak(words="whisper stop").ran == ["user.whisper_stop"]
+    assert sim.modes == {"command"}
+    assert sim.wait_until(lambda: sim.typed, 60)
+    assert "consulat" in sim.text
+
+
+def test_cancel_while_a_phrase_is_transcribing_types_nothing_more(talon, phrases):
+    sim = talon()
+    _ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(phrases["consulat_fr.wav"])
+    sim.speak(phrases["quilter_en.wav"])
+    assert sim.speak(words="whisper cancel").ran == ["user.whisper_cancel"]
+    _idle(sim)
+    assert sim.typed == [] and sim.modes == {"command"}
+
+
+def test_phrases_delivered_on_the_main_thread_work_too(talon, phrases):
+    """TALON_FACTS: phrase callbacks run on a background thread (likely). If they ran on the main one:"""
+    sim = talon(phrase_thread="main")
+    _ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(phrases["quilter_en.wav"], wait=False)
+    assert sim.wait_until(lambda: sim.typed, 60)
+    assert "quilter" in sim.text.lower() and sim.violations == []
+
+
+def test_rejected_phrases_with_or_without_samples_are_never_lost(talon, phrases):
+    """Whether a phrase no rule matched carries samples is unknown: the catch-all rule makes it moot."""
+    for samples_on_rejected in (False, True):
+        sim = talon(samples_on_rejected=samples_on_rejected, settings={"user.whisper_language": "en"})
+        _ready(sim)
+        sim.press(HOTKEY)
+        sim.speak(phrases["quilter_en.wav"], words="mister quilter")  # matched by <phrase>: skip()
+        assert sim.wait_until(lambda: sim.typed, 60), samples_on_rejected
+        assert "quilter" in sim.text.lower()
+        sim.press(HOTKEY)
+        from conftest import stop_plugin
+
+        stop_plugin()
+        sim.stop()
+
+
+def test_phrases_without_audio_fall_back_to_the_microphone_stream(talon, phrases):
+    from talon_sim import cubeb_module
+
+    import numpy as np
+
+    microphone = np.concatenate([np.zeros(8_000, np.float32), phrases["quilter_en.wav"]])
+    sim = talon(phrases_have_samples=False, cubeb=cubeb_module(microphone), settings={"user.whisper_language": "en"})
+    _ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(None)  # Talon's phrase: words but no "samples"
+    assert sim.wait_until(lambda: sim.typed, 60)
+    assert "quilter" in sim.text.lower()
+    sim.press(HOTKEY)
+    assert not sim.cubeb.streams[0].running.is_set()  # the microphone is released on stop
+
+
+def test_no_audio_and_no_microphone_stream_says_so_and_stops(talon):
+    sim = talon(phrases_have_samples=False)
+    _ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(None)
+    assert sim.wait_until(lambda: sim.notifications, 10)
+    assert "No audio" in sim.notifications[-1]["title"] and "cubeb" in sim.notifications[-1]["body"]
+    assert sim.wait_until(lambda: sim.modes == {"command"}, 5)
+
+
+def _workers():
+    return [t for t in threading.enumerate() if t.name == "superwhisper2-worker"]
+
+
+def test_reloading_files_mid_transcription_keeps_one_model_one_hook_one_worker(talon, phrases):
+    from superwhisper2.engine import models
+
+    for clears in (False, True):
+        sim = talon(reload_clears_callbacks=clears)
+        _ready(sim)
+        loads = models.load_count()
+        sim.press(HOTKEY)
+        sim.speak(phrases["consulat_fr.wav"])
+        for name in ("superwhisper2/plugin.py", "superwhisper2/session.py", "superwhisper2/capture.py",
+                     "superwhisper2/engine/models.py", "superwhisper2/overlay.py"):
+            sim.reload("superwhisper2/" + name)  # the repository sits in the user directory as superwhisper2/
+        sim.settle()
+        assert sim.wait_until(lambda: sim.typed, 60), clears
+        assert "consulat" in sim.text
+        assert models.load_count() == loads, "the model was loaded again"
+        assert len(sim.speech_callbacks["pre:phrase"]) == 1
+        assert len(_workers()) == 1
+        sim.speak(phrases["consulat_fr.wav"])  # the new code takes the next phrase
+        assert sim.wait_until(lambda: len(sim.typed) == 2, 60)
+        assert sim.errors == [] and sim.violations == [], sim.log
+        from conftest import stop_plugin
+
+        stop_plugin()
+        sim.stop()
+
+
+def test_talon_exits_and_the_worker_ends_within_a_second(talon):
+    sim = talon()
+    _ready(sim)
+    shutdown = sys.modules["user.superwhisper2.superwhisper2.session"].shutdown
+    worker = _holder().worker
+    started = time.monotonic()
+    shutdown(timeout=1.0)
+    assert not worker.is_alive() and time.monotonic() - started < 1.5
+
+
+def test_the_overlay_shows_loading_then_listening_then_the_text_and_its_latency(talon, phrases):
+    sim = talon(settings={"user.whisper_language": "en"})
+    sim.press(HOTKEY)
+    lines = sim.overlay_lines()
+    assert lines and ("Loading model…" in lines[0] or "Listening" in lines[0])
+    _ready(sim)
+    assert sim.overlay_lines()[0] == "Whisper: Listening"
+    sim.speak(phrases["quilter_en.wav"])
+    assert sim.wait_until(lambda: sim.typed, 60)
+    sim.settle()
+    lines = sim.overlay_lines()
+    shown = [line for line in lines if line.startswith("…")]
+    assert shown and shown[0].endswith("gospel.") and (" " + shown[0][1:]) in sim.text, lines  # cut at a word
+    assert lines[-1].endswith(" ms")
+    sim.press(HOTKEY)
+    sim.settle()
+    assert sim.overlay_lines() == []  # hidden when idle
+
+
+def test_text_waits_until_the_hotkeys_modifiers_are_released(talon, phrases):
+    sim = talon(modifier_hold_seconds=0.25, settings={"user.whisper_language": "en"})
+    _ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(phrases["quilter_en.wav"])
+    sim.press(HOTKEY)  # stop at once: the phrase is typed after the modifiers are up
+    assert sim.wait_until(lambda: sim.typed, 60)
+    assert sim.violations == []
+
+
+def test_dictation_stops_by_itself_after_the_auto_stop_silence(talon):
+    sim = talon(settings={"user.whisper_auto_stop": 1.0})
+    _ready(sim)
+    sim.press(HOTKEY)
+    assert "user.whisper" in sim.modes
+    assert sim.wait_until(lambda: sim.modes == {"command"}, 10)
+
+
+def test_changing_the_model_setting_reloads_the_model_in_the_background(talon, tiny_model_dir, phrases):
+    sim = talon()
+    _ready(sim)
+    sim.set_setting("user.whisper_model", str(tiny_model_dir))
+    assert sim.wait_until(lambda: _holder().session.model is not None
+                          and Path(_holder().session.model.path) == tiny_model_dir, 30)
+    sim.press(HOTKEY)
+    sim.speak(phrases["quilter_en.wav"])
+    assert sim.wait_until(lambda: sim.typed, 60)
+    assert "quilter" in sim.text.lower()

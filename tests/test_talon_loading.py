@@ -1,0 +1,130 @@
+"""Talon loads every file of this repository harmlessly, and the .talon files say what the README says."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HOTKEY = "super-shift-v"
+
+# Run in a fresh interpreter, like Talon's: no pytest, no test-only or runtime packages.
+TALON_LIKE_IMPORT = r"""
+import json, sys, tempfile, os, threading
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.abspath(sys.argv[1])]
+sys.path.insert(0, os.path.join(sys.argv[1], "tests"))
+from talon_sim import Talon
+user = tempfile.mkdtemp()
+os.symlink(sys.argv[1], os.path.join(user, "superwhisper2"))
+threads = threading.active_count()
+sim = Talon(user, unavailable=["pytest", "_pytest", "jiwer", "hypothesis", "faster_whisper", "ctranslate2",
+                                "onnxruntime", "tokenizers", "av", "psutil", "superwhisper2", "talon_sim", "conftest"])
+sim._install_talon()
+import types
+pkg = types.ModuleType("user"); pkg.__path__ = [user]; sys.modules["user"] = pkg
+from talon_sim import user_files
+for path in user_files(user):
+    sim._load_file(path)
+print(json.dumps({
+    "errors": [repr(e) for e in sim.errors],
+    "threads_started": threading.active_count() - threads,
+    "heavy_imported": sorted(m for m in ("faster_whisper", "ctranslate2", "onnxruntime") if m in sys.modules),
+    "modules": sorted(sim.import_seconds),
+    "import_ms": round(sum(sim.import_seconds.values()) * 1000, 1),
+    "models": "superwhisper2_runtime_state" in sys.modules,
+}))
+"""
+
+
+def test_every_python_file_imports_in_talon_with_nothing_started_loaded_or_read():
+    """Talon imports tests/ and tools/ too: each file must be harmless without pytest or Whisper."""
+    out = subprocess.run([sys.executable, "-c", TALON_LIKE_IMPORT, str(REPO)], capture_output=True, text=True,
+                         timeout=120, cwd="/")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["errors"] == []  # a setting read at import would be an error here too
+    assert report["threads_started"] == 0
+    assert report["heavy_imported"] == [] and report["models"] is False
+    expected = {
+        "user.superwhisper2." + ".".join(p.relative_to(REPO).with_suffix("").parts)
+        for p in REPO.rglob("*.py")
+        if not any(part.startswith(".") for part in p.relative_to(REPO).parts)
+    }
+    assert set(report["modules"]) == expected
+    print(f"importing {len(expected)} files took {report['import_ms']} ms")
+
+
+def test_every_talon_file_parses():
+    import tree_sitter_talon
+
+    files = sorted(REPO.joinpath("superwhisper2").glob("*.talon"))
+    assert {f.name for f in files} >= {"settings.talon", "dictation.talon"}
+    for path in files:
+        tree_sitter_talon.parse_file(str(path), raise_parse_error=True)
+
+
+def test_settings_talon_lists_every_setting_with_its_default_in_every_mode():
+    from superwhisper2.options import SETTINGS
+    from talon_sim import parse_talon_file
+
+    parsed = parse_talon_file(str(REPO / "superwhisper2" / "settings.talon"))
+    assert parsed.modes == ["all"]
+    declared = {f"user.{name}": (kind(default) if kind is not bool else int(default)) for name, (kind, default, _) in SETTINGS.items()}
+    assert parsed.settings == declared
+    required = """whisper_model whisper_model_dir whisper_device whisper_compute_type whisper_cpu_fallback_model
+        whisper_language whisper_beam_size whisper_best_of whisper_patience whisper_length_penalty
+        whisper_repetition_penalty whisper_no_repeat_ngram_size whisper_temperature
+        whisper_compression_ratio_threshold whisper_log_prob_threshold whisper_no_speech_threshold
+        whisper_initial_prompt whisper_hotwords whisper_min_window whisper_auto_stop whisper_max_phrase
+        whisper_overlay whisper_max_latency_ms whisper_max_vram_gb""".split()
+    assert set(required) <= set(SETTINGS)
+    assert SETTINGS["whisper_model"][1] == "large-v3-turbo" and SETTINGS["whisper_language"][1] == "fr"
+
+
+def test_a_setting_changed_in_settings_talon_reaches_the_engine(talon):
+    sim = talon(start=False)
+    sim.start()
+    sim.settle()
+    for mode in ({"command"}, {"user.whisper"}, {"dictation"}):
+        sim.modes = set(mode)
+        assert sim.call_on_main(lambda: sim.setting("user.whisper_beam_size")) == 2
+    sim.modes = {"command"}
+
+
+def test_the_hotkey_works_in_command_dictation_and_whisper_modes_not_in_sleep(talon):
+    sim = talon()
+    for mode in ("command", "dictation", "user.whisper"):
+        sim.modes = {mode}
+        bound = [f for f in sim.talon_files.values() if HOTKEY in f.hotkeys and sim._file_active(f)]
+        assert bound and bound[0].hotkeys[HOTKEY] == [("user.whisper_toggle", [])], mode
+    sim.modes = {"sleep"}
+    sim.press(HOTKEY)
+    sim.settle()
+    assert sim.modes == {"sleep"}  # the setting is off by default
+
+
+def test_the_hotkey_wakes_from_sleep_when_the_setting_says_so(talon):
+    sim = talon(settings={"user.whisper_hotkey_in_sleep": True})
+    sim.modes = {"sleep"}
+    sim.press(HOTKEY)
+    assert sim.modes == {"user.whisper"}
+    sim.press(HOTKEY)
+    assert sim.modes == {"sleep"}
+
+
+def test_voice_commands_start_and_status_in_command_mode(talon):
+    sim = talon()
+    assert sim.speak(words="whisper status").ran == ["user.whisper_status"]
+    assert sim.notifications and "superwhisper2" in sim.notifications[-1]["title"]
+    assert sim.speak(words="whisper start").ran == ["user.whisper_start"]
+    assert sim.modes == {"user.whisper"}
+    assert sim.speak(words="whisper cancel").ran == ["user.whisper_cancel"]
+    assert sim.modes == {"command"}
+    assert sim.violations == []
+
+
+def test_action_signatures_use_no_pipe_unions():
+    """Talon 0.4 rejects `X | Y` in action annotations; the simulator checks it when loading."""
+    source = (REPO / "superwhisper2" / "plugin.py").read_text()
+    assert " | None" not in source.split("class Actions")[1].split("def _status_line")[0]
