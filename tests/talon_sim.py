@@ -909,6 +909,15 @@ def user_files(user_dir: str) -> List[str]:
     return found
 
 
+def user_dir_with(repository: str, user_dir: str) -> str:
+    """A Talon user directory holding `repository` as the folder superwhisper2/ (as a user installs it)."""
+    os.makedirs(user_dir, exist_ok=True)
+    link = os.path.join(user_dir, "superwhisper2")
+    if not os.path.exists(link):
+        os.symlink(os.path.abspath(repository), link, target_is_directory=True)
+    return user_dir
+
+
 def module_name(user_dir: str, path: str) -> str:
     """user/<folders>/<file>.py -> user.<folders>.<file> (fact: sure)."""
     relative = os.path.relpath(path, user_dir)[: -len(".py")]

