@@ -2,3 +2,4 @@
 whisper start: user.whisper_start()
 whisper status: user.whisper_status()
 whisper retry: user.whisper_retry()
+whisper doctor: user.whisper_doctor()

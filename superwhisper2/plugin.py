@@ -62,6 +62,10 @@ class Actions:
         count = sessions.current().retry_failed()
         app.notify(title="superwhisper2", body=f"Retrying {count} phrase(s)" if count else "Nothing to retry")
 
+    def whisper_doctor():
+        """Check the installation and transcribe a sample; the report goes to Talon's log"""
+        sessions.current().run_doctor()
+
     def whisper_toggle_from_sleep():
         """The hotkey in sleep mode: toggles only if user.whisper_hotkey_in_sleep is on"""
         session = sessions.current()
@@ -81,7 +85,7 @@ def _status_line(figures: dict) -> str:
 
 def on_ready() -> None:
     """Talon is up (or this file was reloaded): start the worker, load the model, watch settings."""
-    if importlib.util.find_spec("faster_whisper") is None:
+    if not _installed("faster_whisper"):
         message = "faster-whisper is not installed for Talon's Python: run tools/install.py (see README), then restart Talon"
         log.error("superwhisper2: %s", message)
         app.notify(title="superwhisper2: not installed", body=message)
@@ -96,6 +100,14 @@ def on_ready() -> None:
     if not getattr(holder, "atexit_registered", False):
         atexit.register(sessions.shutdown)
         holder.atexit_registered = True
+
+
+def _installed(package: str) -> bool:
+    """Whether `package` can be imported, without importing it (that is slow: not on the main thread)."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _watch_settings() -> None:

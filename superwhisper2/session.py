@@ -243,6 +243,19 @@ class Session:
                 log.info("no speech for %.0f s: stopping", plugin.auto_stop)
                 self.stop()
 
+    def run_doctor(self) -> None:
+        """`whisper doctor`: the checks run on their own thread; the report goes to the log."""
+        options = self.refresh_options()
+
+        def check() -> None:
+            from .engine.doctor import diagnose
+
+            report = diagnose(options.model, language=options.decode.language or "fr", load=models.get_model)
+            log.info("superwhisper2 doctor:\n%s", report.text())
+            on_main(lambda: self._notify("doctor", report.summary()))
+
+        threading.Thread(target=check, name="superwhisper2-doctor", daemon=True).start()
+
     # -- the model (loader thread) -------------------------------------------------------------
 
     def ensure_model(self, spec: models.ModelSpec) -> None:

@@ -475,6 +475,8 @@ class Talon:
         for name in names:
             if name in sys.modules and name not in self._saved_modules:
                 self._saved_modules[name] = sys.modules[name]
+        if self.unavailable:  # packages Talon's Python lacks stay unavailable for its whole life
+            sys.meta_path.insert(0, _Unavailable(self.unavailable))
         sys.modules["talon"] = self._talon_pkg
         sys.modules["talon.lib"] = self._talon_pkg.lib
         if self.cubeb is not None:
@@ -512,8 +514,6 @@ class Talon:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         self.importing = name
-        blocker = _Unavailable(self.unavailable)
-        sys.meta_path.insert(0, blocker)
         started = time.perf_counter()
         try:
             spec.loader.exec_module(module)
@@ -523,7 +523,6 @@ class Talon:
             sys.modules.pop(name, None)
         finally:
             self.import_seconds[name] = time.perf_counter() - started
-            sys.meta_path.remove(blocker)
             self.importing = None
         self._modules[path] = module
 
@@ -571,6 +570,7 @@ class Talon:
             del sys.modules[name]
         for name in ("talon", "talon.lib", "talon.lib.cubeb"):
             sys.modules.pop(name, None)
+        sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _Unavailable)]
         sys.modules.update(self._saved_modules)
 
     # -- settings and modes --------------------------------------------------------------------
