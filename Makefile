@@ -4,13 +4,20 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast lock clean
+.PHONY: test test-fast replay bench lock clean
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
 test-fast: $(STAMP)
 	$(VENV)/bin/python -m pytest -m "not slow"
+
+# The main job without Talon: the real plugin in the simulator, on a shared French recording.
+replay: $(STAMP)
+	$(VENV)/bin/python tools/replay.py ../shared/audio/consulat_fr.wav --model pypi:base
+
+bench: $(STAMP)
+	$(VENV)/bin/python tools/bench.py
 
 $(STAMP): requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)

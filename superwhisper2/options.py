@@ -21,6 +21,7 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_device": (str, "auto", "auto, cuda or cpu"),
     "whisper_compute_type": (str, "auto", "auto (float16 on CUDA, int8 on CPU), float16, int8_float16, int8, float32..."),
     "whisper_cpu_fallback_model": (str, "base", "Model used on the CPU when CUDA fails"),
+    "whisper_cpu_threads": (int, 0, "CPU threads for Whisper (0 = half the cores, leaving the rest to Talon)"),
     "whisper_language": (str, "fr", "Language code (fr, en...) or auto"),
     "whisper_languages": (str, "fr,en", "With language auto: the languages detection may choose from"),
     "whisper_beam_size": (int, 5, "Beam size (1 = greedy, faster, less accurate)"),
@@ -86,6 +87,7 @@ def read_options(get: Callable[[str], Any]) -> Options:
         device=values["whisper_device"].strip().lower(),
         compute_type=values["whisper_compute_type"].strip().lower(),
         cpu_fallback_model=values["whisper_cpu_fallback_model"].strip() or "base",
+        cpu_threads=max(0, values["whisper_cpu_threads"]),
     )
     language = values["whisper_language"].strip().lower()
     decode = DecodeOptions(

@@ -14,6 +14,8 @@ settings():
     user.whisper_compute_type = "auto"
     # Model used on the CPU when CUDA fails
     user.whisper_cpu_fallback_model = "base"
+    # CPU threads for Whisper (0 = half the cores, leaving the rest to Talon)
+    user.whisper_cpu_threads = 0
     # Language code (fr, en...) or auto
     user.whisper_language = "fr"
     # With language auto: the languages detection may choose from

@@ -58,6 +58,7 @@ class DecodeOptions:
     window_margin: float = 1.0  # silence after the speech: without it the decoder may loop
     vad: bool = True
     trim_silence: bool = False  # cutting the silence before speech costs accuracy (measured)
+    trim_trailing: bool = False
     gate: guard.GateOptions = guard.GateOptions()
     max_seconds: float = 120.0
 
@@ -125,6 +126,8 @@ def transcribe(
             return Transcript("", language or "", audio_seconds, dropped="no speech", timings=timings)
         if options.trim_silence:
             samples = samples[span.start:span.end]
+        elif options.trim_trailing:
+            samples = samples[:span.end]  # silence after the speech only lengthens the window
 
     if options.word_timestamps:
         result = _transcribe_with_faster_whisper(model, samples, options, language, prompt, timings)

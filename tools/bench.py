@@ -1,0 +1,276 @@
+"""Benchmark: the plugin against what a user would otherwise run, side by side in one process.
+
+    python tools/bench.py [--model pypi:base] [--repeat 5] [--json] [AUDIO_FOLDER...]
+
+Paths, interleaved file by file and repetition by repetition on the same loaded model:
+  plugin  the whole plugin in the Talon simulator: phrase delivered -> text typed
+  stock   bare WhisperModel.transcribe with the plugin's decoding options (30 s window, no gates)
+  design  bare transcribe with the original design's options (beam 5, best_of 5, patience 1,
+          repetition penalty 1.1, word timestamps, language fixed)
+Ratios are computed pair by pair (same file, same repetition), then their median is taken:
+machines are noisy, so absolute times matter less than ratios taken side by side.
+Talon imports this file too: work happens under __main__.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_AUDIO = REPO.parent / "shared" / "audio"
+PATHS = ("plugin", "stock", "design")
+# stock again on a second copy of the model with faster-whisper's default CPU threads (4), since
+# the plugin's thread choice also changes the shared model's speed on the other paths
+EXTRA = "stock_default_threads"
+
+
+def speech_files(folders: List[Path]) -> List[Tuple[Path, str, Optional[str]]]:
+    """(file, language, reference text) for the shared speech files and any extra folders."""
+    found: List[Tuple[Path, str, Optional[str]]] = []
+    transcripts = SHARED_AUDIO / "transcripts.json"
+    if transcripts.is_file():
+        for name, entry in json.loads(transcripts.read_text(encoding="utf-8")).items():
+            if entry.get("language"):
+                found.append((SHARED_AUDIO / name, entry["language"], entry["text"]))
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() in (".wav", ".flac"):
+                found.append((path, "auto", None))
+    return found
+
+
+def percentile(values: List[float], fraction: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        sys.path.insert(0, str(REPO))
+        sys.path.insert(0, str(REPO / "tests"))
+        sys.path.insert(0, str(REPO / "tools"))
+        self.args = args
+        self.model_path = self._model_path(args.model)
+        self.samples: Dict[Path, Any] = {}
+        self.results: Dict[str, List[Dict[str, Any]]] = {path: [] for path in PATHS + (EXTRA,)}
+        self.default_model: Any = None
+
+    @staticmethod
+    def _model_path(name: str) -> str:
+        if name.startswith("pypi:"):
+            import pypi_models
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            return str(pypi_models.model_folder(name))
+        return name
+
+    def start_plugin(self) -> None:
+        from talon_sim import Talon, user_dir_with
+
+        self.temp = tempfile.TemporaryDirectory()
+        self.talon = Talon(user_dir_with(str(REPO), os.path.join(self.temp.name, "user")))
+        for name, value in {
+            "user.whisper_model": self.model_path, "user.whisper_device": self.args.device,
+            "user.whisper_compute_type": self.args.compute_type, "user.whisper_type_delay_ms": 0,
+            "user.whisper_overlay": False,
+        }.items():
+            self.talon.set_setting(name, value)
+        started = time.perf_counter()
+        self.talon.start()
+        self.holder = sys.modules["superwhisper2_plugin_state"]
+        if not self.talon.wait_until(lambda: self.holder.session.model is not None or self.holder.session.model_error, 600):
+            raise SystemExit("the model did not load")
+        if self.holder.session.model_error:
+            raise SystemExit(self.holder.session.model_error)
+        self.load_seconds = time.perf_counter() - started
+        self.model = self.holder.session.model  # the plugin's model: the bare paths use the same one
+        if self.model.device == "cpu":
+            from faster_whisper import WhisperModel
+
+            self.default_model = WhisperModel(self.model.path, device="cpu", compute_type=self.model.compute_type)
+
+    def run_plugin(self, samples: Any, language: str) -> Tuple[str, float, float]:
+        """Returns (text, latency, main-thread seconds) for one phrase through the whole plugin."""
+        talon, session = self.talon, self.holder.session
+        talon.set_setting("user.whisper_language", language)
+        talon.speak(words="whisper start")
+        talon.settle(quiet=0.05)
+        seen, main_before = len(session.recent), len(talon.main_task_seconds)
+        talon.speak(samples)
+        if not talon.wait_until(lambda: len(session.recent) > seen, 600):
+            raise SystemExit("the plugin did not type the phrase")
+        talon.settle(quiet=0.05)
+        main = sum(talon.main_task_seconds[main_before:])
+        record = session.recent[-1]
+        talon.speak(words="whisper stop")
+        talon.settle(quiet=0.05)
+        return record["text"], record["latency_ms"] / 1000, main
+
+    def run_bare(self, samples: Any, language: str, design: bool, whisper: Any = None) -> Tuple[str, float]:
+        from superwhisper2.engine.transcriber import DecodeOptions
+
+        options = DecodeOptions()
+        kwargs: Dict[str, Any] = dict(
+            language=None if language == "auto" else language, beam_size=options.beam_size,
+            best_of=options.best_of, patience=options.patience, length_penalty=options.length_penalty,
+            repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
+            temperature=list(options.temperature), compression_ratio_threshold=options.compression_ratio_threshold,
+            log_prob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
+            without_timestamps=True, condition_on_previous_text=False, vad_filter=False,
+        )
+        if design:
+            kwargs.update(beam_size=5, best_of=5, patience=1.0, repetition_penalty=1.1, word_timestamps=True,
+                          without_timestamps=False)
+        started = time.perf_counter()
+        segments, _ = (whisper or self.model.whisper).transcribe(samples, **kwargs)
+        text = " ".join(segment.text.strip() for segment in segments)
+        return text, time.perf_counter() - started
+
+    def run(self) -> Dict[str, Any]:
+        from superwhisper2.engine.audio import load_audio
+
+        files = speech_files([Path(f) for f in self.args.folders])
+        for path, _, _ in files:
+            self.samples[path] = load_audio(path)
+        self.start_plugin()
+        for path, language, _ in files:  # warm-up: every path once per file
+            self.run_plugin(self.samples[path], language)
+            self.run_bare(self.samples[path], language, design=False)
+            self.run_bare(self.samples[path], language, design=True)
+        for repetition in range(self.args.repeat):
+            for path, language, reference in files:
+                samples = self.samples[path]
+                text, latency, main = self.run_plugin(samples, language)
+                self.results["plugin"].append(dict(file=path.name, rep=repetition, text=text, seconds=latency,
+                                                   main=main, language=language, reference=reference))
+                for name, design, whisper in (("stock", False, None), ("design", True, None),
+                                              (EXTRA, False, self.default_model)):
+                    if name == EXTRA and whisper is None:
+                        continue
+                    text, seconds = self.run_bare(samples, language, design, whisper)
+                    self.results[name].append(dict(file=path.name, rep=repetition, text=text, seconds=seconds,
+                                                   language=language, reference=reference))
+        return self.summary(files)
+
+    def summary(self, files: List[Tuple[Path, str, Optional[str]]]) -> Dict[str, Any]:
+        import jiwer
+        from talon_sim import import_report
+
+        from superwhisper2.engine import models
+        from superwhisper2.engine.guard import normalise
+
+        audio_seconds = {path.name: self.samples[path].size / 16_000 for path, _, _ in files}
+        out: Dict[str, Any] = {
+            "model": self.args.model, "model_path": self.model_path, "device": self.model.device,
+            "compute_type": self.model.compute_type, "repeat": self.args.repeat,
+            "files": [path.name for path, _, _ in files],
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
+        }
+        for name in PATHS:
+            seconds = [r["seconds"] for r in self.results[name]]
+            out[f"{name}_p50_ms"] = round(percentile(seconds, 0.5) * 1000, 1)
+            out[f"{name}_p95_ms"] = round(percentile(seconds, 0.95) * 1000, 1)
+            out[f"{name}_rtf"] = round(sum(seconds) / sum(audio_seconds[r["file"]] for r in self.results[name]), 3)
+        if self.results[EXTRA]:
+            seconds = [r["seconds"] for r in self.results[EXTRA]]
+            out[f"{EXTRA}_p50_ms"] = round(percentile(seconds, 0.5) * 1000, 1)
+            ratios = [p["seconds"] / o["seconds"] for p, o in zip(self.results["plugin"], self.results[EXTRA])]
+            out[f"ratio_plugin_{EXTRA}"] = round(statistics.median(ratios), 3)
+        from superwhisper2.engine.models import cpu_threads
+
+        out["cpu_threads"] = cpu_threads(self.model.spec.cpu_threads)
+        for other in ("stock", "design"):
+            ratios = [p["seconds"] / o["seconds"] for p, o in zip(self.results["plugin"], self.results[other])]
+            out[f"ratio_plugin_{other}"] = round(statistics.median(ratios), 3)
+        wer: Dict[str, Dict[str, float]] = {}
+        for name in PATHS:
+            by_language: Dict[str, List[Tuple[str, str]]] = {}
+            for r in self.results[name]:
+                if r["reference"]:
+                    by_language.setdefault(r["language"], []).append((normalise(r["reference"]), normalise(r["text"])))
+            wer[name] = {lang: round(float(jiwer.wer([a for a, _ in pairs], [b or "<empty>" for _, b in pairs])), 3)
+                         for lang, pairs in sorted(by_language.items())}
+        out["wer"] = wer
+        main = [r["main"] for r in self.results["plugin"]]
+        out["main_thread_p95_ms"] = round(percentile(main, 0.95) * 1000, 2)
+        out["model_load_s"] = round(self.model.load_seconds, 3)
+        out["model_warmup_s"] = round(self.model.warmup_seconds, 3)
+        out["plugin_ready_s"] = round(self.load_seconds, 3)
+        loads = models.load_count()
+        for name in ("superwhisper2/superwhisper2/plugin.py", "superwhisper2/superwhisper2/session.py",
+                     "superwhisper2/superwhisper2/engine/models.py"):
+            self.talon.reload(name)
+        self.talon.settle()
+        out["models_loaded_after_reloads"] = len(models.loaded_models())
+        out["model_loads_during_reloads"] = models.load_count() - loads
+        out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        imported = import_report(str(REPO))
+        out["import_ms"] = imported["import_ms"]
+        out["import_errors"] = imported["errors"]
+        self.holder.exiting.set()
+        self.holder.queue.put(None)
+        self.talon.stop()
+        return out
+
+
+def table(result: Dict[str, Any]) -> str:
+    """Markdown ready for docs/BENCHMARKS.md."""
+    languages = sorted({lang for path in PATHS for lang in result["wer"][path]})
+    lines = [
+        f"Run on {result['date']}: {result['machine']}, Python {result['python']}; model `{result['model']}` "
+        f"on {result['device']} ({result['compute_type']}, {result['cpu_threads']} CPU thread(s)); {result['repeat']} repetitions of "
+        f"{', '.join(result['files'])} after one warm-up.",
+        "",
+        "| path | p50 ms | p95 ms | real-time factor | " + " | ".join(f"WER {lang}" for lang in languages) + " |",
+        "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in languages) + " |",
+    ]
+    for path in PATHS:
+        wer = " | ".join(f"{result['wer'][path].get(lang, float('nan')):.3f}" for lang in languages)
+        lines.append(f"| {path} | {result[f'{path}_p50_ms']:.0f} | {result[f'{path}_p95_ms']:.0f} | "
+                     f"{result[f'{path}_rtf']:.3f} | {wer} |")
+    lines += [
+        "",
+        f"- plugin/stock (median of pairs): **{result['ratio_plugin_stock']:.2f}**; "
+        f"plugin/design: **{result['ratio_plugin_design']:.2f}**"
+        + (f"; plugin/stock with faster-whisper's default 4 CPU threads: {result['ratio_plugin_stock_default_threads']:.2f} "
+           f"(stock p50 {result['stock_default_threads_p50_ms']:.0f} ms)" if "ratio_plugin_stock_default_threads" in result
+           else ""),
+        f"- Talon main thread per phrase, p95: {result['main_thread_p95_ms']:.2f} ms; importing every file as Talon "
+        f"does: {result['import_ms']:.0f} ms",
+        f"- model load {result['model_load_s']:.2f} s + warm-up {result['model_warmup_s']:.2f} s; peak memory "
+        f"{result['peak_memory_mb']:.0f} MB; models in memory after reloading the plugin: "
+        f"{result['models_loaded_after_reloads']} ({result['model_loads_during_reloads']} loads during reloads)",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", nargs="*", help="extra folders of WAV/FLAC files (language detected)")
+    parser.add_argument("--model", default="pypi:base", help="name, folder, pypi:base or pypi:tiny.en")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compute-type", default="auto")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = Bench(args).run()
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
