@@ -42,6 +42,7 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_word_timestamps": (bool, False, "Compute word timestamps (slower: uses faster-whisper's full path)"),
     "whisper_auto_stop": (float, 0.0, "Seconds without speech before dictation stops by itself (0 = never)"),
     "whisper_max_phrase": (float, 60.0, "Longest phrase in seconds; longer ones are refused and kept for retry"),
+    "whisper_max_backlog": (float, 60.0, "Seconds of speech waiting for Whisper before dictation stops to let it catch up"),
     "whisper_overlay": (bool, True, "Show the status overlay while dictating"),
     "whisper_max_latency_ms": (int, 500, "Warn in the log when a phrase takes longer than this"),
     "whisper_max_vram_gb": (float, 10.0, "Warn in the log when GPU memory in use exceeds this (0 = never)"),
@@ -56,6 +57,7 @@ class PluginOptions:
 
     auto_stop: float = 0.0
     max_phrase: float = 60.0
+    max_backlog: float = 60.0
     overlay: bool = True
     max_latency_ms: int = 500
     max_vram_gb: float = 10.0
@@ -115,6 +117,7 @@ def read_options(get: Callable[[str], Any]) -> Options:
     plugin = PluginOptions(
         auto_stop=max(0.0, values["whisper_auto_stop"]),
         max_phrase=max(1.0, values["whisper_max_phrase"]),
+        max_backlog=max(5.0, values["whisper_max_backlog"]),
         overlay=values["whisper_overlay"],
         max_latency_ms=values["whisper_max_latency_ms"],
         max_vram_gb=values["whisper_max_vram_gb"],

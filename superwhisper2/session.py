@@ -155,6 +155,8 @@ class Session:
         self.model: Optional[models.LoadedModel] = None
         self.model_error: Optional[str] = None
         self.loading: Optional[models.ModelSpec] = None
+        self.failed_spec: Optional[models.ModelSpec] = None  # retried on the hotkey or a changed setting
+        self.cuda_broken: Optional[str] = None  # CUDA failed mid-session: the CPU fallback serves
         self.model_ready = threading.Event()
         self.status = Status()
         self.stats = LatencyStats()
@@ -171,8 +173,12 @@ class Session:
 
     # -- main thread: the user's commands ------------------------------------------------------
 
-    def refresh_options(self) -> Options:
-        """Read the settings (main thread) and load the model they name if it changed."""
+    def refresh_options(self, retry: bool = False) -> Options:
+        """Read the settings (main thread) and load the model they name if it changed.
+
+        A model that failed to load is tried again only with `retry` (the user pressed the
+        hotkey) or when the settings name another one.
+        """
         try:
             self.options = read_options(settings.get)
         except SettingsUnavailable as error:
@@ -180,14 +186,18 @@ class Session:
                 raise
             log.debug("keeping the previous settings: %s", error)
             return self.options
-        self.ensure_model(self.options.model)
+        spec = self.options.model
+        if self.cuda_broken and spec.device != "cpu":
+            spec = cpu_fallback(spec)
+        if retry or spec != self.failed_spec:
+            self.ensure_model(spec)
         return self.options
 
     def start(self) -> None:
         """Listen: switch Talon's command and dictation modes off and ours on."""
         if self.listening:
             return
-        options = self.refresh_options()
+        options = self.refresh_options(retry=True)
         self.saved_modes = [mode for mode in TALON_MODES if _mode_active(mode)]
         for mode in TALON_MODES:
             actions.mode.disable(mode)
@@ -265,6 +275,7 @@ class Session:
         if self.loading == spec:
             return
         self.loading = spec
+        self.failed_spec = None
         self.model_error = None
         self.model_ready.clear()
         self._set_state("loading", "Loading model…")
@@ -281,6 +292,7 @@ class Session:
             log.error("superwhisper2: the model could not be loaded: %s", message)
             if self.loading == spec:
                 self.loading = None
+                self.failed_spec = spec
                 self.model_error = message
                 self.model = None
                 on_main(lambda: self._tell_error("Whisper model not loaded", message))
@@ -311,11 +323,27 @@ class Session:
     # -- speech thread -------------------------------------------------------------------------
 
     def heard(self, samples: Any) -> None:
-        """A phrase's audio while listening: queue it, return at once."""
+        """A phrase's audio while listening: queue it, return at once.
+
+        When more speech waits than user.whisper_max_backlog allows, dictation stops (the user
+        is told): what was heard is still typed, and nothing new piles up.
+        """
         self.last_speech = time.monotonic()
         seconds = len(samples) / 16_000 if hasattr(samples, "__len__") else 0.0
-        runtime().queue.put(Heard(samples, time.perf_counter(), self.dictation, seconds))
+        holder = runtime()
+        holder.queue.put(Heard(samples, time.perf_counter(), self.dictation, seconds))
+        limit = self.options.plugin.max_backlog if self.options else 0
+        if limit and self.listening and backlog_seconds(holder.queue) > limit:
+            on_main(self._backlog_full)
         on_main(self._update_state)
+
+    def _backlog_full(self) -> None:
+        if not self.listening:
+            return
+        behind = backlog_seconds(runtime().queue)
+        self._notify("Whisper is behind", f"{behind:.0f} s of speech are waiting: dictation stopped so Whisper can "
+                     "catch up. Everything you said will still be typed.")
+        self.stop()
 
     # -- worker thread -------------------------------------------------------------------------
 
@@ -337,6 +365,11 @@ class Session:
                 self._failed(item, error)
                 return
             except Exception as error:  # AudioError, EngineError or a bug: the phrase is kept
+                if model.device == "cuda" and looks_like_cuda_failure(error):
+                    reason = f"{type(error).__name__}: {error}"
+                    on_main(lambda: self._cuda_failed(model, reason))
+                    self.model_ready.clear()
+                    continue  # this phrase waits for the CPU model
                 self._failed(item, error)
                 return
         command = STOP_WORDS.get(normalise(result.text))
@@ -345,6 +378,17 @@ class Session:
             on_main(lambda: self.stop(cancel=command == "cancel"))
             return
         on_main(lambda: self._type(item, result))
+
+    def _cuda_failed(self, model: models.LoadedModel, reason: str) -> None:
+        """CUDA broke mid-session: the CPU fallback model takes over; the user is told once."""
+        if self.cuda_broken is None:
+            self.cuda_broken = reason
+            self._notify("Whisper runs on the CPU",
+                         f"CUDA failed during dictation ({reason[:160]}). Switched to {model.spec.cpu_fallback_model} "
+                         "on the CPU; the phrase in flight is kept.")
+        if self.model is model:
+            self.model = None
+        self.ensure_model(cpu_fallback(model.spec))
 
     def _wait_for_model(self, item: Heard) -> bool:
         """Phrases spoken while the model loads wait here; False if cancelled or exiting meanwhile."""
@@ -392,9 +436,9 @@ class Session:
     # -- state and feedback (main thread) ------------------------------------------------------
 
     def _update_state(self) -> None:
-        waiting = [item for item in list(runtime().queue.queue) if item is not None]
-        backlog = len(waiting)
-        self.status.backlog_seconds = sum(item.seconds for item in waiting)
+        queue_ = runtime().queue
+        backlog = queue_.qsize()
+        self.status.backlog_seconds = backlog_seconds(queue_)
         if self.model_error:
             state = "error"
         elif self.loading is not None or (self.listening and self.model is None):
@@ -423,11 +467,34 @@ class Session:
         log.warning("%s: %s", title, body)
         app.notify(title=f"superwhisper2: {title}", body=body)
 
+    def finished(self) -> int:
+        """Phrases done so far (typed, dropped as silence, or failed): only ever grows."""
+        return self.stats.count + self.stats.errors
+
     def describe(self) -> Dict[str, Any]:
         """Everything `whisper status` shows."""
         described = models.describe(self.model) if self.model is not None else {"model": None}
         return {"state": self.status.state, "listening": self.listening, **described,
                 "language": self.status.language, "failed": len(self.failed), **self.stats.summary()}
+
+
+def backlog_seconds(waiting: "queue.Queue[Any]") -> float:
+    """Seconds of speech queued for Whisper."""
+    with waiting.mutex:
+        return sum(item.seconds for item in waiting.queue if item is not None)
+
+
+def cpu_fallback(spec: models.ModelSpec) -> models.ModelSpec:
+    """The spec the CPU fallback model loads with."""
+    return models.ModelSpec(model=spec.cpu_fallback_model, model_dir=spec.model_dir, device="cpu",
+                            compute_type="auto", cpu_fallback_model=spec.cpu_fallback_model,
+                            cpu_threads=spec.cpu_threads)
+
+
+def looks_like_cuda_failure(error: BaseException) -> bool:
+    """ctranslate2 reports CUDA trouble as RuntimeError naming CUDA or cuBLAS."""
+    text = f"{type(error).__name__} {error}".lower()
+    return any(word in text for word in ("cuda", "cublas", "cudnn", "out of memory"))
 
 
 def _mode_active(mode: str) -> bool:

@@ -56,6 +56,8 @@ settings():
     user.whisper_auto_stop = 0.0
     # Longest phrase in seconds; longer ones are refused and kept for retry
     user.whisper_max_phrase = 60.0
+    # Seconds of speech waiting for Whisper before dictation stops to let it catch up
+    user.whisper_max_backlog = 60.0
     # Show the status overlay while dictating
     user.whisper_overlay = 1
     # Warn in the log when a phrase takes longer than this

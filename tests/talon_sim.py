@@ -924,11 +924,10 @@ def module_name(user_dir: str, path: str) -> str:
     return "user." + ".".join(relative.split(os.sep))
 
 
-def cut_phrases(samples: Any, timeout: float = 0.3, rate: int = 16_000) -> List[Any]:
+def cut_phrases(samples: Any, timeout: float = 0.3) -> List[Any]:
     """Cut audio into phrases the way Talon's VAD does: a pause longer than `timeout` ends one."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    chunks = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=int(timeout * 1000), speech_pad_ms=100))
+    guard = importlib.import_module("superwhisper2.engine.guard")
+    chunks = guard.speech_chunks(samples, min_silence_ms=int(timeout * 1000), pad_ms=100)
     return [samples[chunk["start"]:chunk["end"]] for chunk in chunks]
 
 

@@ -108,9 +108,9 @@ class Bench:
         talon.set_setting("user.whisper_language", language)
         talon.speak(words="whisper start")
         talon.settle(quiet=0.05)
-        seen, main_before = len(session.recent), len(talon.main_task_seconds)
+        done, main_before = session.finished(), len(talon.main_task_seconds)
         talon.speak(samples)
-        if not talon.wait_until(lambda: len(session.recent) > seen, 600):
+        if not talon.wait_until(lambda: session.finished() > done, 600):
             raise SystemExit("the plugin did not type the phrase")
         talon.settle(quiet=0.05)
         main = sum(talon.main_task_seconds[main_before:])

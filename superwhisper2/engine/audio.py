@@ -43,6 +43,7 @@ def load_audio(
         samples, rate = _read_bytes(bytes(source))
     else:
         samples, rate = _as_array(source), sample_rate
+    _check_magnitude(samples)
     samples = _to_mono(samples)
     samples = _to_float(samples)
     if rate != SAMPLE_RATE:
@@ -58,6 +59,14 @@ def _as_array(source: Any) -> np.ndarray:
     if array.dtype == object or array.dtype.kind not in "biuf":
         raise AudioError(f"audio must hold numbers, not {array.dtype}")
     return array
+
+
+def _check_magnitude(samples: np.ndarray) -> None:
+    """Wide floats beyond float32's range are not audio: say so, rather than overflow to inf."""
+    if samples.dtype.kind == "f" and samples.dtype.itemsize > 4 and samples.size:
+        peak = float(np.nanmax(np.abs(samples))) if not np.isnan(samples).all() else 0.0
+        if peak > 1e30:
+            raise AudioError(f"audio values reach {peak:.3g}: these are not audio samples")
 
 
 def _to_mono(samples: np.ndarray) -> np.ndarray:
@@ -121,7 +130,8 @@ def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.nd
         taps = np.arange(-32, 33, dtype=np.float64)
         kernel = 2 * cutoff * np.sinc(2 * cutoff * taps) * np.hamming(taps.size)
         kernel /= kernel.sum()
-        samples = np.convolve(samples.astype(np.float64), kernel, mode="same")
+        half = taps.size // 2  # "full" then cut: "same" would return the kernel's length for short input
+        samples = np.convolve(samples.astype(np.float64), kernel, mode="full")[half:half + samples.size]
     count = max(1, int(round(samples.size * target / rate)))
     positions = np.arange(count, dtype=np.float64) * (rate / target)
     return np.interp(positions, np.arange(samples.size), samples).astype(np.float32)

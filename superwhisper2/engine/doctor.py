@@ -75,6 +75,9 @@ def diagnose(spec: ModelSpec, language: str = "fr", talon_home: Optional[str] = 
 
 
 def _packages(report: Report) -> List[str]:
+    from .guard import quiet_onnxruntime
+
+    quiet_onnxruntime()  # importing onnxruntime below must write nothing
     missing = []
     for name in PACKAGES:
         try:

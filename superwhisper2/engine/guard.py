@@ -56,17 +56,27 @@ def rms_dbfs(samples: np.ndarray) -> float:
     return 10.0 * np.log10(power) if power > 0 else -float("inf")
 
 
+def quiet_onnxruntime() -> None:
+    """onnxruntime (Silero's runtime) writes a device id and a telemetry store under the user's
+    home at import unless told not to; nothing of ours may be written. Call before importing it."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+
+def speech_chunks(samples: np.ndarray, threshold: float = 0.5, min_silence_ms: int = 100,
+                  pad_ms: int = 30) -> List[dict]:
+    """Silero VAD's speech chunks ({"start", "end"} in samples)."""
+    quiet_onnxruntime()
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(threshold=threshold, min_silence_duration_ms=min_silence_ms, speech_pad_ms=pad_ms)
+    return get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
+
+
 def find_speech(samples: np.ndarray, options: GateOptions = GateOptions()) -> SpeechSpan:
     """The span from the first to the last speech the VAD hears, padded; NO_SPEECH if none."""
     if rms_dbfs(samples) < options.energy_floor_dbfs:
         return NO_SPEECH
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    chunks = get_speech_timestamps(
-        samples,
-        VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=100, speech_pad_ms=30),
-        sampling_rate=SAMPLE_RATE,
-    )
+    chunks = speech_chunks(samples, threshold=options.vad_threshold)
     speech = sum(chunk["end"] - chunk["start"] for chunk in chunks) / SAMPLE_RATE
     if not chunks or speech < options.min_speech_seconds:
         return NO_SPEECH
@@ -76,6 +86,7 @@ def find_speech(samples: np.ndarray, options: GateOptions = GateOptions()) -> Sp
 
 def load_vad() -> None:
     """Load Silero now (start-up), not on the first phrase."""
+    quiet_onnxruntime()
     from faster_whisper.vad import get_vad_model
 
     get_vad_model()
