@@ -299,6 +299,10 @@ class Session:
             return
         if self.loading != spec:  # the settings changed while loading: the newer load wins
             return
+        gpu = models.gpu_memory_mb() if loaded.device == "cuda" else None
+        limit = self.options.plugin.max_vram_gb if self.options else 0
+        if gpu is not None and limit and gpu / 1024 > limit:
+            log.warning("GPU memory in use %.1f GB exceeds user.whisper_max_vram_gb (%.1f)", gpu / 1024, limit)
         self.model = loaded
         self.loading = None
         self.model_ready.set()
@@ -314,10 +318,6 @@ class Session:
                 "Whisper runs on the CPU",
                 f"CUDA failed ({model.fallback_reason[:160]}). Using {model.name} on the CPU: slower.",
             )
-        gpu = models.process_memory_mb() if model.device == "cuda" else None
-        plugin = self.options.plugin if self.options else None
-        if gpu and plugin and plugin.max_vram_gb and gpu / 1024 > plugin.max_vram_gb:
-            log.warning("memory in use %.1f GB exceeds user.whisper_max_vram_gb", gpu / 1024)
         self._update_state()
 
     # -- speech thread -------------------------------------------------------------------------
@@ -443,7 +443,9 @@ class Session:
             state = "error"
         elif self.loading is not None or (self.listening and self.model is None):
             state = "loading"
-        elif backlog or self.typist.pending():
+        elif self.typist.pending():
+            state = "typing"  # text waits for the hotkey's modifiers to be released
+        elif backlog:
             state = "transcribing"
         elif self.listening:
             state = "listening"

@@ -126,3 +126,12 @@ def test_windows_cuda_dll_folders_go_on_path_and_the_dll_search_path():
     )
     assert again == added and environ["PATH"].count("cublas") == 1  # idempotent
     assert models.prepare_cuda_dll_path([site], platform="linux", environ={}, exists=present.__contains__) == []
+
+
+def test_gpu_memory_is_read_from_nvidia_smi_and_unknown_without_it():
+    import subprocess
+
+    answer = lambda command, **kwargs: subprocess.CompletedProcess(command, 0, "10240\n", "")
+    assert models.gpu_memory_mb(run=answer) == 10240.0
+    broken = lambda command, **kwargs: subprocess.CompletedProcess(command, 9, "", "no devices")
+    assert models.gpu_memory_mb(run=broken) is None

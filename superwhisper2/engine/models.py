@@ -353,6 +353,23 @@ def process_memory_mb() -> Optional[float]:
         return None
 
 
+def gpu_memory_mb(run: Optional[Callable[..., Any]] = None) -> Optional[float]:
+    """GPU memory in use (MB) as nvidia-smi reports it; None where it cannot tell. Slow: not on Talon's main thread."""
+    import shutil
+    import subprocess
+
+    if run is None:
+        if shutil.which("nvidia-smi") is None:
+            return None
+        run = subprocess.run
+    try:
+        out = run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                  capture_output=True, text=True, timeout=5)
+        return float(out.stdout.strip().splitlines()[0])
+    except Exception:
+        return None
+
+
 def describe(loaded: LoadedModel) -> Dict[str, Any]:
     """A plain summary for logs, the overlay and the doctor."""
     return {
