@@ -18,7 +18,9 @@ from .engine.guard import normalise
 
 log = logging.getLogger("superwhisper2")
 
-COMMAND_WORDS = {"whisper stop", "whisper cancel"}  # dictation.talon's commands, said in Talon's grammar
+# dictation.talon's commands: when Talon's grammar matched one, Talon runs it (a test keeps this in sync)
+COMMAND_WORDS = {"whisper stop", "whisper cancel", "whisper undo", "whisper paste last",
+                 "whisper language french", "whisper language english", "whisper language auto"}
 
 
 def on_pre_phrase(phrase: Dict[str, Any]) -> None:

@@ -48,6 +48,9 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_max_vram_gb": (float, 10.0, "Warn in the log when GPU memory in use exceeds this (0 = never)"),
     "whisper_hotkey_in_sleep": (bool, False, "Let Win+Shift+V start dictation from sleep mode"),
     "whisper_type_delay_ms": (int, 300, "After the hotkey, wait this long before typing (modifiers released)"),
+    "whisper_spoken_punctuation": (bool, True, "Say 'virgule', 'à la ligne', 'comma', 'new line'... to type punctuation"),
+    "whisper_french_spacing": (bool, True, "French typography: a no-break space before ; : ! ? in French text"),
+    "whisper_history_file": (str, "", "Where every transcription is kept (empty: superwhisper2/history.jsonl in Talon's home)"),
 }
 
 
@@ -63,6 +66,9 @@ class PluginOptions:
     max_vram_gb: float = 10.0
     hotkey_in_sleep: bool = False
     type_delay: float = 0.3
+    history_file: str = ""
+    spoken_punctuation: bool = True
+    french_spacing: bool = True
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,9 @@ def read_options(get: Callable[[str], Any]) -> Options:
         max_vram_gb=values["whisper_max_vram_gb"],
         hotkey_in_sleep=values["whisper_hotkey_in_sleep"],
         type_delay=max(0, values["whisper_type_delay_ms"]) / 1000,
+        history_file=values["whisper_history_file"].strip(),
+        spoken_punctuation=values["whisper_spoken_punctuation"],
+        french_spacing=values["whisper_french_spacing"],
     )
     return Options(model, decode, plugin)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, List
 
 from talon import imgui
 
@@ -14,8 +14,17 @@ LABELS = {
 }
 
 
+class _Shown:
+    lines: List[str] = []  # shown above the state for a while ("whisper status", "whisper history")
+    job: Any = None
+
+
 @imgui.open(y=0)
 def gui(gui: imgui.GUI) -> None:
+    for line in _Shown.lines:
+        gui.text(line)
+    if _Shown.lines:
+        gui.line()
     status = sessions.current().status
     gui.text(f"Whisper: {LABELS.get(status.state, status.state)}")
     if status.detail and status.detail != LABELS.get(status.state):
@@ -42,16 +51,23 @@ def refresh() -> None:
     session = sessions.current()
     wanted = session.options is None or session.options.plugin.overlay
     busy = session.listening or session.status.state in ("loading", "transcribing", "error")
-    if wanted and busy:
+    if (wanted and busy) or _Shown.lines:
         if not gui.showing:
             gui.show()
     elif gui.showing:
         gui.hide()
 
 
-def show_status(seconds: float = 5.0) -> Any:
-    """`whisper status`: show the overlay with figures for a few seconds."""
-    gui.show()
+def show_lines(lines: List[str], seconds: float = 6.0) -> None:
+    """Show `lines` in the overlay for a few seconds."""
     from talon import cron
 
-    return cron.after(f"{int(seconds * 1000)}ms", refresh)
+    _Shown.lines = list(lines)
+    cron.cancel(_Shown.job)
+    _Shown.job = cron.after(f"{int(seconds * 1000)}ms", _hide_lines)
+    gui.show()
+
+
+def _hide_lines() -> None:
+    _Shown.lines, _Shown.job = [], None
+    refresh()

@@ -23,6 +23,8 @@ log = logging.getLogger("superwhisper2")
 
 mod = Module()
 mod.mode("whisper", desc="Dictating with Whisper: every phrase is transcribed and typed")
+mod.list("whisper_vocabulary", desc="Words Whisper should expect (names, jargon): fed to its hotwords")
+mod.list("whisper_replacements", desc="spoken form: written form, applied to whole words after transcription")
 for _name, (_kind, _default, _desc) in SETTINGS.items():
     mod.setting(_name, type=_kind, default=_default, desc=_desc)
 
@@ -50,12 +52,34 @@ class Actions:
         sessions.current().stop(cancel=True)
 
     def whisper_status():
-        """Show Whisper's state, model and latency figures"""
+        """Show Whisper's state, model, device, language and latency figures"""
         session = sessions.current()
         figures = session.describe()
         log.info("superwhisper2 status: %s", figures)
-        overlay.show_status()
+        overlay.show_lines(_status_lines(figures))
         app.notify(title="superwhisper2", body=_status_line(figures))
+
+    def whisper_undo():
+        """Remove the last phrase Whisper typed"""
+        sessions.current().undo()
+
+    def whisper_paste_last():
+        """Type the last transcription again"""
+        sessions.current().paste_last()
+
+    def whisper_history():
+        """Show the last transcriptions"""
+        session = sessions.current()
+        records = session.history.last(8) if session.history is not None else []
+        overlay.show_lines(["Whisper history"] + [overlay.tail(r.get("text", ""), 70) for r in records], seconds=10)
+
+    def whisper_language(language: str):
+        """Dictate in this language: a code, a name (french, english) or auto"""
+        sessions.current().set_language(language)
+
+    def whisper_settings():
+        """Open superwhisper2's settings.talon in an editor"""
+        _open_in_editor(os.path.join(os.path.dirname(os.path.abspath(__file__)), "settings.talon"))
 
     def whisper_retry():
         """Transcribe again the phrases that failed"""
@@ -72,6 +96,31 @@ class Actions:
         options = session.refresh_options()
         if options.plugin.hotkey_in_sleep:
             session.toggle()  # start() switches sleep off and stop() restores it
+
+
+def _status_lines(figures: dict) -> list:
+    lines = [f"Whisper: {figures['state']}", f"Model: {figures.get('model') or 'not loaded'}"]
+    if figures.get("device"):
+        lines.append(f"Device: {figures['device']} {figures.get('compute_type', '')}")
+    lines.append(f"Language: {figures.get('language') or 'as set'}")
+    if figures.get("p50_ms") is not None:
+        lines.append(f"Latency: p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms ({figures['count']} phrases)")
+    return lines
+
+
+def _open_in_editor(path: str) -> None:
+    """community's user.edit_text_file when present; else the platform's opener, never blocking."""
+    try:
+        actions.user.edit_text_file(path)
+        return
+    except Exception:
+        pass
+    import subprocess
+
+    if app.platform == "windows":
+        os.startfile(path)  # type: ignore[attr-defined]
+    else:
+        subprocess.Popen(["open" if app.platform == "mac" else "xdg-open", path])
 
 
 def _status_line(figures: dict) -> str:

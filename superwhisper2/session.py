@@ -28,15 +28,19 @@ from .engine import models
 from .engine.errors import EngineError, ModelError
 from .engine.guard import normalise
 from .engine.stats import LatencyStats
+from .engine.text import replace_words, spoken_punctuation
 from .engine.transcriber import DecodeOptions, Transcript, transcribe
+from .history import History, open_history
 from .options import Options, SettingsUnavailable, read_options
+from .vocabulary import Lists
 from .typist import Typist
 
 log = logging.getLogger("superwhisper2")
 
 MODE = "user.whisper"
 TALON_MODES = ("command", "dictation", "sleep")  # switched off while dictating, restored afterwards
-STOP_WORDS = {"whisper stop": "stop", "whisper cancel": "cancel"}
+COMMANDS = {"whisper stop": "stop", "whisper cancel": "cancel", "whisper undo": "undo"}  # heard by Whisper only
+LANGUAGES = {"french": "fr", "english": "en", "auto": "auto"}
 WORKER_NAME = "superwhisper2-worker"
 LOADER_NAME = "superwhisper2-loader"
 
@@ -163,6 +167,11 @@ class Session:
         self.failed: Deque[Failed] = deque(maxlen=10)
         self.recent: Deque[Dict[str, Any]] = deque(maxlen=100)  # the last phrases, typed or dropped
         self.typist = Typist()
+        self.history: Optional[History] = None
+        self.lists = Lists()
+        self.language_override: Optional[str] = None  # "whisper language ...": a code or "auto"
+        self.sticky_language: Optional[str] = None  # detected on a dictation's first phrase
+        self.last_transcript = ""
         self.last_speech = 0.0
         self.fallback_told = False
         self.auto_stop_job: Any = None
@@ -186,6 +195,8 @@ class Session:
                 raise
             log.debug("keeping the previous settings: %s", error)
             return self.options
+        if self.history is None or self.history.path != open_history(self.options.plugin.history_file).path:
+            self.history = open_history(self.options.plugin.history_file)
         spec = self.options.model
         if self.cuda_broken and spec.device != "cpu":
             spec = cpu_fallback(spec)
@@ -204,6 +215,7 @@ class Session:
         actions.mode.enable(MODE)
         self.listening = True
         self.dictation += 1
+        self.sticky_language = None
         self.typist.new_dictation(self.dictation)
         self.last_speech = time.monotonic()
         self._set_state("listening" if self.model is not None else "loading")
@@ -357,7 +369,8 @@ class Session:
                 return
             on_main(lambda: self._set_state("transcribing"))
             try:
-                result = transcribe(model, item.samples, options.decode, prompt=self.typist.context(item.dictation))
+                result = transcribe(model, item.samples, self.decode_options(options.decode),
+                                    prompt=self.typist.context(item.dictation))
                 break
             except ModelError as error:
                 if model.whisper is None or self.model is not model:
@@ -372,12 +385,32 @@ class Session:
                     continue  # this phrase waits for the CPU model
                 self._failed(item, error)
                 return
-        command = STOP_WORDS.get(normalise(result.text))
+        command = COMMANDS.get(normalise(result.text))
         if command is not None:
             log.info("Whisper heard %r: %s", result.text, command)
-            on_main(lambda: self.stop(cancel=command == "cancel"))
+            on_main(lambda: self.undo() if command == "undo" else self.stop(cancel=command == "cancel"))
             return
+        if result.text:
+            result.text = replace_words(result.text, self.lists.entries("replacements"))
+            if options.plugin.spoken_punctuation:
+                result.text = spoken_punctuation(result.text)
+            if result.language_probability >= 0.6:
+                self.sticky_language = result.language
+            self.last_transcript = result.text
+            if self.history is not None:  # before typing: a failed insert loses nothing
+                self.history.append({"text": result.text, "language": result.language,
+                                     "seconds": round(result.audio_seconds, 2), "dictation": item.dictation})
         on_main(lambda: self._type(item, result))
+
+    def decode_options(self, decode: DecodeOptions) -> DecodeOptions:
+        """The settings' decoding options with the spoken language choice and the kept language."""
+        from dataclasses import replace
+
+        language = decode.language
+        if self.language_override is not None:
+            language = None if self.language_override == "auto" else self.language_override
+        return replace(decode, language=language, preferred_language=self.sticky_language if language is None else None,
+                       hotwords=self.lists.hotwords(decode.hotwords))
 
     def _cuda_failed(self, model: models.LoadedModel, reason: str) -> None:
         """CUDA broke mid-session: the CPU fallback model takes over; the user is told once."""
@@ -409,9 +442,31 @@ class Session:
     def _type(self, item: Heard, result: Transcript) -> None:
         if item.dictation in self.cancelled:
             return
-        self.typist.type(item.dictation, result.text, lambda typed: self._typed(item, result, typed))
+        french = bool(self.options and self.options.plugin.french_spacing) and result.language == "fr"
+        self.typist.type(item.dictation, result.text, lambda typed, error: self._typed(item, result, typed, error), french)
 
-    def _typed(self, item: Heard, result: Transcript, typed: str) -> None:
+    def undo(self) -> None:
+        """Remove the last phrase typed (main thread)."""
+        if not self.typist.undo():
+            self._notify("Nothing to undo", "No phrase typed by Whisper to remove.")
+
+    def paste_last(self) -> None:
+        """Type the last transcription again (main thread)."""
+        if self.last_transcript:
+            self.typist.type(self.typist.dictation, self.last_transcript, lambda typed, error: None)
+
+    def set_language(self, name: str) -> None:
+        """"whisper language french/english/auto" (main thread)."""
+        self.language_override = LANGUAGES.get(name.lower(), name.lower())
+        self.sticky_language = None
+        log.info("language set by voice: %s", self.language_override)
+
+    def _typed(self, item: Heard, result: Transcript, typed: str, error: Optional[BaseException] = None) -> None:
+        if error is not None:
+            self.stats.record_error()
+            self._tell_error("Could not type the text",
+                             f"{error}. It is kept in the history: say 'whisper paste last' to type it again.")
+            return
         latency = time.perf_counter() - item.received
         self.stats.record(latency, result.audio_seconds, result.timings)
         stages = " ".join(f"{stage} {seconds * 1000:.0f}" for stage, seconds in result.timings.items())

@@ -68,3 +68,9 @@ settings():
     user.whisper_hotkey_in_sleep = 0
     # After the hotkey, wait this long before typing (modifiers released)
     user.whisper_type_delay_ms = 300
+    # Say 'virgule', 'à la ligne', 'comma', 'new line'... to type punctuation
+    user.whisper_spoken_punctuation = 1
+    # French typography: a no-break space before ; : ! ? in French text
+    user.whisper_french_spacing = 1
+    # Where every transcription is kept (empty: superwhisper2/history.jsonl in Talon's home)
+    user.whisper_history_file = ""

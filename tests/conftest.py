@@ -104,7 +104,8 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
         made = []
 
         def make(settings: "dict | None" = None, start: bool = True, **switches) -> Talon:
-            sim = Talon(user_dir_with(str(REPO), str(tmp_path / f"user{len(made)}")), **switches)
+            home = tmp_path / f"talon{len(made)}"  # this Talon's home: history and the like go here
+            sim = Talon(user_dir_with(str(REPO), str(home / "user")), **switches)
             defaults = {"user.whisper_model": str(base_model_dir), "user.whisper_device": "cpu"}
             for name, value in {**defaults, **(settings or {})}.items():
                 sim.set_setting(name, value)

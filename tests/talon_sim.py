@@ -403,6 +403,7 @@ class Talon:
         modifier_hold_seconds: float = 0.15,
         cubeb: Optional[Any] = None,
         unavailable: Sequence[str] = (),
+        community: bool = False,
     ) -> None:
         self.user_dir = os.path.abspath(user_dir)
         self.platform = platform
@@ -412,6 +413,9 @@ class Talon:
         self.phrases_have_samples = phrases_have_samples
         self.modifier_hold_seconds = modifier_hold_seconds
         self.cubeb = cubeb
+        self.community = community  # talonhub/community's actions (user.edit_text_file) are installed
+        self.opened: List[str] = []
+        self.insert_error: Optional[BaseException] = None  # make actions.insert fail (a fault to inject)
         self.unavailable = set(unavailable)  # packages Talon's Python lacks, refused while importing user files
         self.import_seconds: Dict[str, float] = {}
         self.settings_decl: Dict[str, Tuple[type, Any, str]] = {}
@@ -497,6 +501,9 @@ class Talon:
         sys.modules["user"] = user
         for path in user_files(self.user_dir):
             self._load_file(path)
+        if self.community:  # what talonhub/community's core/edit_text_file.py provides
+            self.actions_impl["user.edit_text_file"] = lambda path: self.opened.append(path)
+            self.action_owner["user.edit_text_file"] = "community"
         self.ready = True
         self.call_on_main(lambda: [fn() for fn in list(self.app_callbacks.get("ready", []))])
         return self
@@ -699,6 +706,8 @@ class Talon:
 
     def _builtin_actions(self) -> Dict[str, Callable[..., Any]]:
         def insert(text: str) -> None:
+            if self.insert_error is not None:
+                raise self.insert_error
             if time.monotonic() < self._modifiers_down_until:
                 self.violations.append(f"insert({text!r}) while the hotkey's modifiers were held (talon#675)")
             self.typed.append(text)

@@ -69,7 +69,19 @@ def test_joining_never_raises_never_drops_words_and_spaces_once(pair):
     before, text = pair
     typed = join(before, text)
     assert typed.split() == clean(text).split()  # every word, in order, nothing added
-    assert "  " not in typed and "\n" not in typed.strip(" ")
+    assert "  " not in typed and " \n" not in typed and "\n " not in typed
     assert clean(clean(text)) == clean(text)  # idempotent
     if typed:
         assert typed.lstrip(" ") == clean(text) and len(typed) - len(typed.lstrip(" ")) <= 1
+
+
+@_given(_text_pairs, max_examples=300)
+def test_french_joining_and_spoken_punctuation_never_raise_or_lose_words(pair):
+    from superwhisper2.engine.text import clean, join, spoken_punctuation
+
+    before, text = pair
+    typed = join(before, text, french=True)
+    visible = lambda value: "".join(value.replace("\u00a0", " ").split())
+    assert visible(typed) == visible(clean(text))  # spacing moves, nothing else changes
+    converted = spoken_punctuation(text)
+    assert isinstance(converted, str) and len(converted) <= len(text) + 2

@@ -37,6 +37,7 @@ class DecodeOptions:
 
     language: Optional[str] = "fr"  # None or "auto": detect, within `languages` when given
     languages: Tuple[str, ...] = ()
+    preferred_language: Optional[str] = None  # when detecting: kept unless another wins clearly
     beam_size: int = 5  # measured: beam 5 is right on every cut of the shared phrases; 1-2 flip words
     best_of: int = 5  # candidates when sampling at a temperature above 0
     patience: float = 1.0
@@ -245,7 +246,8 @@ def _decode_window(
         encoded = whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
         language_probability = 1.0
         if language is None:
-            language, language_probability = _detect_language(whisper, encoded, options.languages)
+            language, language_probability = _detect_language(
+                whisper, encoded, options.languages, options.preferred_language)
         _add(timings, "encoder" + suffix, time.perf_counter() - tick)
 
         tick = time.perf_counter()
@@ -263,16 +265,20 @@ def _add(timings: Dict[str, float], stage: str, seconds: float) -> None:
     timings[stage] = timings.get(stage, 0.0) + seconds
 
 
-def _detect_language(whisper: Any, encoded: Any, allowed: Sequence[str]) -> Tuple[str, float]:
-    """The most likely language from the encoder output already computed, within `allowed`."""
-    ranked = whisper.model.detect_language(encoded)[0]  # [(token "<|fr|>", probability)...]
+SWITCH_PROBABILITY = 0.8  # how sure detection must be to leave the language kept so far
+
+
+def _detect_language(whisper: Any, encoded: Any, allowed: Sequence[str],
+                     preferred: Optional[str] = None) -> Tuple[str, float]:
+    """The most likely language from the encoder output already computed, within `allowed`;
+    `preferred` (the language of earlier phrases) stays unless another wins clearly."""
+    ranked = [(token[2:-2], float(p)) for token, p in whisper.model.detect_language(encoded)[0]]
     wanted = {code.strip().lower() for code in allowed if code.strip()}
-    for token, probability in ranked:
-        code = token[2:-2]
-        if not wanted or code in wanted:
-            return code, float(probability)
-    token, probability = ranked[0]
-    return token[2:-2], float(probability)
+    candidates = [(code, p) for code, p in ranked if not wanted or code in wanted] or ranked[:1]
+    top, probability = candidates[0]
+    if preferred and top != preferred and probability < SWITCH_PROBABILITY:
+        return preferred, dict(ranked).get(preferred, 0.0)
+    return top, probability
 
 
 def _tokenizer(whisper: Any, language: str) -> Any:
