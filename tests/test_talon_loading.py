@@ -95,3 +95,19 @@ def test_action_signatures_use_no_pipe_unions():
     """Talon 0.4 rejects `X | Y` in action annotations; the simulator checks it when loading."""
     source = (REPO / "superwhisper2" / "plugin.py").read_text()
     assert " | None" not in source.split("class Actions")[1].split("def _status_line")[0]
+
+
+def test_the_readme_documents_every_setting_and_voice_command():
+    from superwhisper2.options import SETTINGS
+    from talon_sim import parse_talon_file
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in SETTINGS if f"`user.{name}`" not in readme]
+    assert missing == []
+    for path in REPO.joinpath("superwhisper2").glob("*.talon"):
+        for rule, _ in parse_talon_file(str(path)).commands:
+            words = " ".join(word for kind, word in rule if kind == "word")
+            if words.startswith("whisper language "):  # documented once: "whisper language french / english / auto"
+                assert words.split()[-1] in readme.lower().split("whisper language ", 1)[1].split('"')[0], words
+            elif words:
+                assert f'"{words}"' in readme.lower(), words
