@@ -81,5 +81,6 @@ class History:
         return records[-count:]
 
 
-def open_history(setting: Optional[str]) -> History:
-    return History(os.path.expanduser(setting) if setting else default_path())
+def history_path(setting: Optional[str]) -> str:
+    """The file user.whisper_history_file names, or the default in Talon's home."""
+    return os.path.expanduser(setting) if setting else default_path()

@@ -8,7 +8,7 @@ current values into a ModelSpec, DecodeOptions and PluginOptions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 from .engine.guard import GateOptions
 from .engine.models import ModelSpec
@@ -158,9 +158,3 @@ def parse_temperatures(text: str) -> Tuple[float, ...]:
     except ValueError:
         return (0.0,)
     return tuple(value for value in values if 0.0 <= value <= 2.0) or (0.0,)
-
-
-def describe_setting(name: str) -> Optional[str]:
-    """The description of a setting, for the doctor and error messages."""
-    entry = SETTINGS.get(name.replace("user.", ""))
-    return entry[2] if entry else None

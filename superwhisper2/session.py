@@ -18,7 +18,7 @@ import threading
 import time
 import types
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 from talon import actions, app, cron, settings
@@ -30,7 +30,7 @@ from .engine.guard import normalise
 from .engine.stats import LatencyStats
 from .engine.text import replace_words, spoken_punctuation
 from .engine.transcriber import DecodeOptions, Transcript, transcribe
-from .history import History, open_history
+from .history import History, history_path
 from .options import Options, SettingsUnavailable, read_options
 from .vocabulary import Lists
 from .typist import Typist
@@ -195,8 +195,9 @@ class Session:
                 raise
             log.debug("keeping the previous settings: %s", error)
             return self.options
-        if self.history is None or self.history.path != open_history(self.options.plugin.history_file).path:
-            self.history = open_history(self.options.plugin.history_file)
+        path = history_path(self.options.plugin.history_file)
+        if self.history is None or self.history.path != path:
+            self.history = History(path)
         spec = self.options.model
         if self.cuda_broken and spec.device != "cpu":
             spec = cpu_fallback(spec)
@@ -249,13 +250,12 @@ class Session:
 
     def retry_failed(self) -> int:
         """Send the phrases that failed back to Whisper; returns how many."""
-        count = 0
+        count = len(self.failed)
+        self.cancelled.discard(self.dictation)
         while self.failed:
             failed = self.failed.popleft()
             failed.heard.dictation = self.dictation
-            self.cancelled.discard(self.dictation)
             runtime().queue.put(failed.heard)
-            count += 1
         return count
 
     def _check_auto_stop(self) -> None:
@@ -404,8 +404,6 @@ class Session:
 
     def decode_options(self, decode: DecodeOptions) -> DecodeOptions:
         """The settings' decoding options with the spoken language choice and the kept language."""
-        from dataclasses import replace
-
         language = decode.language
         if self.language_override is not None:
             language = None if self.language_override == "auto" else self.language_override

@@ -444,8 +444,3 @@ def _transcribe_with_faster_whisper(
         no_speech_prob=max((s.no_speech_prob for s in segments), default=0.0),
         compression_ratio=compression_ratio(text), window_seconds=FULL_WINDOW,
     )
-
-
-def with_language(options: DecodeOptions, language: Optional[str]) -> DecodeOptions:
-    """The same options with another language (None: detect)."""
-    return replace(options, language=language)
