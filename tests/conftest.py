@@ -134,3 +134,48 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
         from superwhisper2.engine.audio import load_audio
 
         return {name: load_audio(audio_dir / name) for name in ("consulat_fr.wav", "quilter_en.wav", "jfk_en.flac", "noise_only.wav")}
+
+    class Story:
+        """What the tests ask of the plugin running in the simulator: its session, and waiting on it."""
+
+        data = Path(__file__).resolve().parent / "data"
+        hotkey = "super-shift-v"
+
+        @staticmethod
+        def holder():
+            return sys.modules["superwhisper2_plugin_state"]
+
+        def session(self):
+            return self.holder().session
+
+        def ready(self, sim, timeout: float = 120):
+            """Wait until the model has loaded."""
+            assert sim.wait_until(lambda: self.session() is not None and self.session().model is not None,
+                                  timeout), sim.notifications
+            sim.settle()
+
+        def typed(self, sim, count: int = 1, timeout: float = 90) -> str:
+            """Wait until `count` phrases were typed; all the text typed."""
+            assert sim.wait_until(lambda: len(sim.typed) >= count, timeout), (sim.typed, sim.notifications)
+            sim.settle()
+            return sim.text
+
+        def load(self, name: str):
+            """A recording of tests/data as Talon's phrase audio."""
+            from superwhisper2.engine.audio import load_audio
+
+            return load_audio(self.data / name)
+
+        def dictate(self, sim, *phrases) -> str:
+            """Press Win+Shift+V, say each phrase, wait for the text, press Win+Shift+V again."""
+            count = len(sim.typed)
+            sim.press(self.hotkey)
+            for samples in phrases:
+                sim.speak(samples)
+            text = self.typed(sim, count + len(phrases))
+            sim.press(self.hotkey)
+            return text
+
+    @pytest.fixture
+    def story() -> Story:
+        return Story()

@@ -1013,6 +1013,7 @@ print(json.dumps({
     "modules": sorted(sim.import_seconds),
     "import_ms": round(sum(sim.import_seconds.values()) * 1000, 1),
     "models": "superwhisper2_runtime_state" in sys.modules,
+    "path_tail": sys.path[-1],
 }))
 """
 

@@ -196,3 +196,43 @@ def test_whisper_doctor_inside_talon_logs_the_report_and_notifies_a_summary(talo
     assert sim.wait_until(lambda: any("doctor" in n["title"] for n in sim.notifications), 120)
     assert [n for n in sim.notifications if "doctor" in n["title"]][-1]["body"] == "Everything works."
     assert "transcription: heard" in caplog.text
+
+
+def test_the_plugin_puts_the_vendor_folder_on_sys_path_after_talons_own(tmp_path):
+    from talon_sim import import_report
+
+    vendor = REPO / "vendor" / ".packages"
+    made = not vendor.exists()
+    vendor.mkdir(parents=True, exist_ok=True)
+    try:
+        report = import_report(str(REPO))
+    finally:
+        if made:
+            vendor.rmdir()
+    assert report["errors"] == []
+    assert report["path_tail"].endswith(os.path.join("vendor", ".packages"))  # last: Talon's numpy wins
+
+
+def test_install_model_fetches_through_faster_whisper_into_the_model_folder(tmp_path, tiny_model_dir, monkeypatch):
+    """The hub is out of reach here: a model folder already holding tiny.en proves the wiring."""
+    install = _tool("install")
+    repo = tmp_path / "models" / "models--Systran--faster-whisper-tiny.en"
+    import shutil
+
+    shutil.copytree(tiny_model_dir, repo / "snapshots" / "0123abc")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abc")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    outputs = []
+
+    def run(command, **kwargs):
+        out = subprocess.run(command, capture_output=True, text=True)
+        outputs.append(out)
+        return out
+
+    install.download_model(sys.executable, tmp_path / "vendor", "tiny.en", str(tmp_path / "models"), runner=run)
+    assert outputs[-1].returncode == 0 and "0123abc" in outputs[-1].stdout
+    import pytest
+
+    with pytest.raises(install.InstallError, match="downloading no-such-model failed"):
+        install.download_model(sys.executable, tmp_path / "vendor", "no-such-model", str(tmp_path / "models"), runner=run)

@@ -11,36 +11,17 @@ HOTKEY = "super-shift-v"
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def _holder():
-    return sys.modules["superwhisper2_plugin_state"]
-
-
-def _session():
-    return _holder().session
-
-
-def _ready(sim):
-    assert sim.wait_until(lambda: _session() is not None and _session().model is not None, 120), sim.notifications
-    sim.settle()
-
-
-def _typed(sim, count=1, timeout=90):
-    assert sim.wait_until(lambda: len(sim.typed) >= count, timeout), (sim.typed, sim.notifications)
-    sim.settle()
-    return sim.text
-
-
 # -- model problems ------------------------------------------------------------------------------
 
 
 def test_a_missing_model_folder_is_named_the_plugin_stays_usable_and_retries_when_fixed(talon, tmp_path, base_model_dir,
-                                                                                      phrases):
+                                                                                      phrases, story):
     missing = tmp_path / "no-model-here"
     sim = talon(settings={"user.whisper_model": str(missing)})
     assert sim.wait_until(lambda: sim.notifications, 30)
     body = sim.notifications[-1]["body"]
     assert str(missing) in body and "user.whisper_model" in body
-    assert _session().status.state == "error" and sim.errors == []
+    assert story.session().status.state == "error" and sim.errors == []
     time.sleep(2.5)  # the settings poll does not hammer a model that failed
     assert len(sim.notifications) == 1
     sim.press(HOTKEY)  # the hotkey still works: listening, and it retries the load
@@ -48,10 +29,10 @@ def test_a_missing_model_folder_is_named_the_plugin_stays_usable_and_retries_whe
     assert sim.wait_until(lambda: len(sim.notifications) == 2, 30)
     sim.speak(phrases["consulat_fr.wav"])  # kept while there is no model
     sim.set_setting("user.whisper_model", str(base_model_dir))  # the user fixes the setting
-    assert "consulat" in _typed(sim)
+    assert "consulat" in story.typed(sim)
 
 
-def test_unknown_model_name_invalid_device_and_compute_type_name_the_setting_value_and_choices(talon):
+def test_unknown_model_name_invalid_device_and_compute_type_name_the_setting_value_and_choices(talon, story):
     cases = [
         ({"user.whisper_model": "huge-v9"}, ["huge-v9", "large-v3-turbo", "user.whisper_model"]),
         ({"user.whisper_device": "tpu"}, ["user.whisper_device", "'tpu'", "cuda"]),
@@ -62,7 +43,7 @@ def test_unknown_model_name_invalid_device_and_compute_type_name_the_setting_val
         assert sim.wait_until(lambda: sim.notifications, 30), settings
         body = sim.notifications[-1]["body"]
         assert all(word in body for word in words), body
-        assert sim.errors == [] and _session().status.state == "error"
+        assert sim.errors == [] and story.session().status.state == "error"
         from conftest import stop_plugin
 
         stop_plugin()
@@ -103,33 +84,33 @@ class _BrokenDevice:
         return getattr(self._real, name)
 
 
-def test_cuda_failing_mid_session_falls_back_to_the_cpu_once_and_keeps_the_phrase(talon, tiny_model_dir, phrases):
+def test_cuda_failing_mid_session_falls_back_to_the_cpu_once_and_keeps_the_phrase(talon, tiny_model_dir, phrases, story):
     sim = talon(settings={"user.whisper_cpu_fallback_model": str(tiny_model_dir), "user.whisper_language": "en"})
-    _ready(sim)
-    model = _session().model
+    story.ready(sim)
+    model = story.session().model
     model.device = "cuda"  # make the engine's device fail, as the issue asks
     model.whisper.model = _BrokenDevice(model.whisper.model)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
-    assert "quilter" in _typed(sim).lower()  # the phrase in flight was kept and typed by the CPU model
-    assert Path(_session().model.path) == tiny_model_dir and _session().model.device == "cpu"
+    assert "quilter" in story.typed(sim).lower()  # the phrase in flight was kept and typed by the CPU model
+    assert Path(story.session().model.path) == tiny_model_dir and story.session().model.device == "cpu"
     sim.speak(phrases["quilter_en.wav"])
-    _typed(sim, 2)
+    story.typed(sim, 2)
     told = [n for n in sim.notifications if "CPU" in n["title"]]
     assert len(told) == 1 and "CUDA failed" in told[0]["body"]
     time.sleep(2.5)  # the settings poll does not go back to the broken device
-    assert _session().model.device == "cpu"
+    assert story.session().model.device == "cpu"
 
 
-def test_cuda_failing_at_load_uses_the_cpu_fallback_and_says_so(talon, tiny_model_dir, phrases):
+def test_cuda_failing_at_load_uses_the_cpu_fallback_and_says_so(talon, tiny_model_dir, phrases, story):
     """No CUDA on this machine: asking for it fails at load exactly as a broken set-up does."""
     sim = talon(settings={"user.whisper_device": "cuda", "user.whisper_cpu_fallback_model": str(tiny_model_dir),
                           "user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     assert sim.wait_until(lambda: any("CPU" in n["title"] for n in sim.notifications), 10)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
-    assert "quilter" in _typed(sim).lower()
+    assert "quilter" in story.typed(sim).lower()
 
 
 # -- phrases that break the engine ---------------------------------------------------------------
@@ -144,31 +125,31 @@ BAD_PHRASES = {
 }
 
 
-def test_each_breaking_phrase_is_logged_kept_for_retry_and_the_next_phrase_works(talon, phrases, caplog):
+def test_each_breaking_phrase_is_logged_kept_for_retry_and_the_next_phrase_works(talon, phrases, caplog, story):
     import logging
 
     caplog.set_level(logging.INFO, logger="superwhisper2")
     sim = talon(settings={"user.whisper_language": "en", "user.whisper_max_phrase": 10.0})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     typed = 0
     for name, (samples, words) in BAD_PHRASES.items():
-        failed = len(_session().failed)
+        failed = len(story.session().failed)
         sim.speak(samples)
-        assert sim.wait_until(lambda: len(_session().failed) > failed, 30), name
-        assert words in _session().failed[-1].error, (name, _session().failed[-1].error)
+        assert sim.wait_until(lambda: len(story.session().failed) > failed, 30), name
+        assert words in story.session().failed[-1].error, (name, story.session().failed[-1].error)
         sim.speak(phrases["quilter_en.wav"])
         typed += 1
-        _typed(sim, typed)
+        story.typed(sim, typed)
         assert "quilter" in sim.typed[-1].lower(), name  # the next phrase works
     assert len(sim.typed) == len(BAD_PHRASES)
     assert "kept for `whisper retry`" in caplog.text
     assert sim.errors == []
 
 
-def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, phrases, transcripts, wer):
+def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, phrases, transcripts, wer, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     quilter = phrases["quilter_en.wav"]
     odd = {
@@ -183,35 +164,35 @@ def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, 
         sim.press(HOTKEY)
         sim.press(HOTKEY)  # a dictation of its own: no context from the other inputs
         sim.speak(samples)
-        _typed(sim, count + 1)
+        story.typed(sim, count + 1)
         assert wer(reference, sim.typed[-1]) <= 0.15, (name, sim.typed[-1])
     for name, samples in {"20 ms": quilter[:320], "silence": np.zeros(8000, np.float32)}.items():
-        done = _session().finished()
+        done = story.session().finished()
         sim.speak(samples)
-        assert sim.wait_until(lambda: _session().finished() > done, 30), name
-        assert _session().recent[-1]["dropped"], name
-    assert _session().failed == type(_session().failed)() and sim.errors == []
+        assert sim.wait_until(lambda: story.session().finished() > done, 30), name
+        assert story.session().recent[-1]["dropped"], name
+    assert story.session().failed == type(story.session().failed)() and sim.errors == []
 
 
-def test_whisper_retry_transcribes_a_failed_phrase_again(talon, phrases):
+def test_whisper_retry_transcribes_a_failed_phrase_again(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en", "user.whisper_max_phrase": 5.0})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])  # 5.9 s: over the limit, kept
-    assert sim.wait_until(lambda: _session().failed, 30)
+    assert sim.wait_until(lambda: story.session().failed, 30)
     sim.press(HOTKEY)
     sim.set_setting("user.whisper_max_phrase", 60.0)
-    sim.call_on_main(lambda: _session().refresh_options())
+    sim.call_on_main(lambda: story.session().refresh_options())
     assert sim.speak(words="whisper retry").ran == ["user.whisper_retry"]
-    assert "quilter" in _typed(sim).lower()
+    assert "quilter" in story.typed(sim).lower()
 
 
 # -- backlog -------------------------------------------------------------------------------------
 
 
-def test_a_backlog_shows_and_when_full_dictation_stops_with_nothing_lost(talon, phrases):
+def test_a_backlog_shows_and_when_full_dictation_stops_with_nothing_lost(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en", "user.whisper_max_backlog": 14.0})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     sim.speak(phrases["quilter_en.wav"])  # arrives while the first is transcribed: 5.9 s wait
@@ -221,7 +202,7 @@ def test_a_backlog_shows_and_when_full_dictation_stops_with_nothing_lost(talon, 
     sim.speak(phrases["quilter_en.wav"])  # now over 14 s of speech waits
     assert sim.wait_until(lambda: any("behind" in n["title"] for n in sim.notifications), 30)
     assert sim.wait_until(lambda: sim.modes == {"command"}, 10)
-    _typed(sim, 4, timeout=120)  # every phrase heard before the stop is typed
+    story.typed(sim, 4, timeout=120)  # every phrase heard before the stop is typed
     assert sim.text.lower().count("quilter") == 4
 
 
@@ -239,24 +220,24 @@ def test_twenty_quick_presses_leave_the_modes_as_they_were(talon):
         assert sim.violations == [] and sim.errors == []
 
 
-def test_stop_while_the_model_is_loading_still_types_what_was_heard(talon, phrases):
+def test_stop_while_the_model_is_loading_still_types_what_was_heard(talon, phrases, story):
     sim = talon()
     sim.press(HOTKEY)
     sim.speak(phrases["consulat_fr.wav"])
     sim.press(HOTKEY)
     assert sim.modes == {"command"}
-    assert "consulat" in _typed(sim)
+    assert "consulat" in story.typed(sim)
 
 
 # -- reloads and shutdown ------------------------------------------------------------------------
 
 
-def test_talon_exit_ends_the_worker_even_mid_transcription(talon, phrases):
+def test_talon_exit_ends_the_worker_even_mid_transcription(talon, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["jfk_en.flac"])
-    worker = _holder().worker
+    worker = story.holder().worker
     time.sleep(0.05)
     sys.modules["user.superwhisper2.superwhisper2.session"].shutdown(timeout=1.0)
     worker.join(1.0)

@@ -7,30 +7,21 @@ SLOW = True  # marked slow; CI runs it too
 HOTKEY = "super-shift-v"
 
 
-def _session():
-    return sys.modules["superwhisper2_plugin_state"].session
-
-
-def _ready(sim):
-    assert sim.wait_until(lambda: _session() is not None and _session().model is not None, 120)
-    sim.settle()
-
-
-def test_soak_500_phrases_threads_flat_memory_bounded_latency_stable(talon, tiny_model_dir, phrases):
+def test_soak_500_phrases_threads_flat_memory_bounded_latency_stable(talon, tiny_model_dir, phrases, story):
     from superwhisper2.engine import models
     from talon_sim import cut_phrases
 
     sim = talon(settings={"user.whisper_model": str(tiny_model_dir), "user.whisper_language": "en",
                           "user.whisper_overlay": False})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     pool = cut_phrases(phrases["jfk_en.flac"]) + [phrases["quilter_en.wav"], phrases["noise_only.wav"]]
     latencies, memory, threads = [], [], []
     for index in range(500):
-        done = _session().finished()
+        done = story.session().finished()
         sim.speak(pool[index % len(pool)])
-        assert sim.wait_until(lambda: _session().finished() > done, 60), index
-        latencies.append(_session().recent[-1]["latency_ms"])
+        assert sim.wait_until(lambda: story.session().finished() > done, 60), index
+        latencies.append(story.session().recent[-1]["latency_ms"])
         if index % 50 == 49:
             memory.append(models.process_memory_mb())
             threads.append(threading.active_count())
@@ -43,4 +34,4 @@ def test_soak_500_phrases_threads_flat_memory_bounded_latency_stable(talon, tiny
     assert max(threads) == min(threads)
     assert growth < 50
     assert p95(second) < 2 * p95(first)
-    assert len(_session().failed) == 0 and sim.errors == []
+    assert len(story.session().failed) == 0 and sim.errors == []

@@ -3,50 +3,32 @@
 HOTKEY = "super-shift-v"
 
 
-def _ready(sim):
-    """Wait until the model has loaded (the overlay leaves "loading")."""
-    assert sim.wait_until(lambda: _session(sim).model is not None, 120), "model never loaded"
-    sim.settle()
-
-
-def _session(sim):
-    import sys
-
-    return sys.modules["superwhisper2_plugin_state"].session
-
-
-def _typed_after(sim, count, timeout=60):
-    assert sim.wait_until(lambda: len(sim.typed) >= count, timeout), f"typed only {sim.typed}"
-    sim.settle()
-    return sim.text
-
-
-def test_press_the_hotkey_say_a_french_sentence_and_it_is_typed(talon, phrases, transcripts, wer):
+def test_press_the_hotkey_say_a_french_sentence_and_it_is_typed(talon, phrases, transcripts, wer, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     assert "user.whisper" in sim.modes and "command" not in sim.modes
     phrase = sim.speak(phrases["consulat_fr.wav"])
     assert phrase.cancelled  # Talon ran none of its own commands on the dictated speech
-    text = _typed_after(sim, 1)
+    text = story.typed(sim, 1)
     assert wer(transcripts["consulat_fr.wav"]["text"], text) <= 0.10
     assert sim.violations == [] and sim.errors == []
 
 
-def test_noise_types_nothing(talon, phrases):
+def test_noise_types_nothing(talon, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["noise_only.wav"])
-    sim.wait_until(lambda: _session(sim).stats.count + _session(sim).stats.errors > 0 or not sim._speech_queue.empty(), 5)
-    sim.settle(quiet=1.0)
-    assert sim.typed == []
+    assert sim.wait_until(lambda: story.session().finished() == 1, 30)  # heard, and dropped
+    sim.settle()
+    assert sim.typed == [] and story.session().recent[-1]["dropped"]
     assert sim.errors == []
 
 
-def test_saying_whisper_stop_brings_command_mode_back_and_nothing_more_is_typed(talon, phrases):
+def test_saying_whisper_stop_brings_command_mode_back_and_nothing_more_is_typed(talon, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     stop = sim.speak(words="whisper stop")
     assert stop.ran == ["user.whisper_stop"]
@@ -56,44 +38,44 @@ def test_saying_whisper_stop_brings_command_mode_back_and_nothing_more_is_typed(
     assert sim.typed == []
 
 
-def test_two_phrases_are_joined_by_one_space(talon, phrases, transcripts, wer):
+def test_two_phrases_are_joined_by_one_space(talon, phrases, transcripts, wer, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     sim.speak(phrases["jfk_en.flac"])
-    text = _typed_after(sim, 2)
+    text = story.typed(sim, 2)
     first, second = sim.typed
     assert not first.startswith(" ") and second.startswith(" ") and not second.startswith("  ")
     reference = transcripts["quilter_en.wav"]["text"] + " " + transcripts["jfk_en.flac"]["text"]
     assert wer(reference, text) <= 0.10
 
 
-def test_a_phrase_spoken_before_the_model_is_ready_is_typed_once_it_is(talon, phrases, transcripts, wer):
+def test_a_phrase_spoken_before_the_model_is_ready_is_typed_once_it_is(talon, phrases, transcripts, wer, story):
     sim = talon()
     sim.press(HOTKEY)  # at once, while the model is still loading
     sim.speak(phrases["consulat_fr.wav"])
-    text = _typed_after(sim, 1, timeout=120)
+    text = story.typed(sim, 1, timeout=120)
     assert wer(transcripts["consulat_fr.wav"]["text"], text) <= 0.10
 
 
-def test_an_engine_error_is_notified_and_the_next_phrase_is_typed(talon, phrases):
+def test_an_engine_error_is_notified_and_the_next_phrase_is_typed(talon, phrases, story):
     import numpy as np
 
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(np.array([0.1, np.nan, 0.2] * 8000, dtype=np.float32))  # NaN: the engine refuses it
     assert sim.wait_until(lambda: sim.notifications, 30)
     assert "NaN" in sim.notifications[-1]["body"]
     sim.speak(phrases["quilter_en.wav"])
-    assert "quilter" in _typed_after(sim, 1).lower()
-    assert len(_session(sim).failed) == 1  # the audio is kept for "whisper retry"
+    assert "quilter" in story.typed(sim, 1).lower()
+    assert len(story.session().failed) == 1  # the audio is kept for "whisper retry"
 
 
-def test_pressing_the_hotkey_again_stops_and_restores_the_modes(talon):
+def test_pressing_the_hotkey_again_stops_and_restores_the_modes(talon, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.press(HOTKEY)
     assert sim.modes == {"command"}

@@ -9,54 +9,39 @@ DATA = Path(__file__).resolve().parent / "data"
 HOTKEY = "super-shift-v"
 
 
-def _holder():
-    return sys.modules["superwhisper2_plugin_state"]
-
-
-def _ready(sim):
-    assert sim.wait_until(lambda: _holder().session is not None and _holder().session.model is not None, 120)
-    sim.settle()
-
-
-def _load(name):
-    from superwhisper2.engine.audio import load_audio
-
-    return load_audio(DATA / name)
-
-
-def _idle(sim, timeout=60):
+def _idle(sim, story, timeout=60):
     """Wait until the worker has nothing queued and the main thread has nothing due."""
-    assert sim.wait_until(lambda: _holder().queue.unfinished_tasks == 0 or _holder().queue.empty(), timeout)
+    assert sim.wait_until(lambda: story.holder().queue.unfinished_tasks == 0 or story.holder().queue.empty(), timeout)
     time.sleep(0.2)
-    sim.wait_until(lambda: _holder().session.status.state not in ("transcribing",), timeout)
+    sim.wait_until(lambda: story.holder().session.status.state not in ("transcribing",), timeout)
     sim.settle(quiet=0.5)
 
 
-def test_whisper_stop_heard_only_by_whisper_stops_and_is_not_typed(talon, phrases):
+def test_whisper_stop_heard_only_by_whisper_stops_and_is_not_typed(talon, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["consulat_fr.wav"])
-    sim.speak(_load("whisper_stop.wav"))  # Talon's grammar did not match: only Whisper hears the words
+    sim.speak(story.load("whisper_stop.wav"))  # Talon's grammar did not match: only Whisper hears the words
     assert sim.wait_until(lambda: "user.whisper" not in sim.modes, 60)
-    _idle(sim)
+    _idle(sim, story)
     assert sim.modes == {"command"}
     assert len(sim.typed) == 1 and "consulat" in sim.typed[0] and "whisper" not in sim.text.lower()
 
 
-def test_whisper_cancel_heard_only_by_whisper_cancels(talon):
+def test_whisper_cancel_heard_only_by_whisper_cancels(talon, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
-    sim.speak(_load("whisper_cancel.wav"))
+    sim.speak(story.load("whisper_cancel.wav"))
     assert sim.wait_until(lambda: "user.whisper" not in sim.modes, 60)
-    _idle(sim)
+    _idle(sim, story)
     assert sim.typed == [] and sim.modes == {"command"}
 
 
-def test_stop_while_a_phrase_is_transcribing_still_types_it(talon, phrases):
+def test_stop_while_a_phrase_is_transcribing_still_types_it(talon, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["consulat_fr.wav"])
     assert sim.speak(words="whisper stop").ran == ["user.whisper_stop"]
@@ -65,32 +50,32 @@ def test_stop_while_a_phrase_is_transcribing_still_types_it(talon, phrases):
     assert "consulat" in sim.text
 
 
-def test_cancel_while_a_phrase_is_transcribing_types_nothing_more(talon, phrases):
+def test_cancel_while_a_phrase_is_transcribing_types_nothing_more(talon, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["consulat_fr.wav"])
     sim.speak(phrases["quilter_en.wav"])
     assert sim.speak(words="whisper cancel").ran == ["user.whisper_cancel"]
-    _idle(sim)
+    _idle(sim, story)
     assert sim.typed == [] and sim.modes == {"command"}
 
 
-def test_phrases_delivered_on_the_main_thread_work_too(talon, phrases):
+def test_phrases_delivered_on_the_main_thread_work_too(talon, phrases, story):
     """TALON_FACTS: phrase callbacks run on a background thread (likely). If they ran on the main one:"""
     sim = talon(phrase_thread="main")
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"], wait=False)
     assert sim.wait_until(lambda: sim.typed, 60)
     assert "quilter" in sim.text.lower() and sim.violations == []
 
 
-def test_rejected_phrases_with_or_without_samples_are_never_lost(talon, phrases):
+def test_rejected_phrases_with_or_without_samples_are_never_lost(talon, phrases, story):
     """Whether a phrase no rule matched carries samples is unknown: the catch-all rule makes it moot."""
     for samples_on_rejected in (False, True):
         sim = talon(samples_on_rejected=samples_on_rejected, settings={"user.whisper_language": "en"})
-        _ready(sim)
+        story.ready(sim)
         sim.press(HOTKEY)
         sim.speak(phrases["quilter_en.wav"], words="mister quilter")  # matched by <phrase>: skip()
         assert sim.wait_until(lambda: sim.typed, 60), samples_on_rejected
@@ -102,14 +87,14 @@ def test_rejected_phrases_with_or_without_samples_are_never_lost(talon, phrases)
         sim.stop()
 
 
-def test_phrases_without_audio_fall_back_to_the_microphone_stream(talon, phrases):
+def test_phrases_without_audio_fall_back_to_the_microphone_stream(talon, phrases, story):
     from talon_sim import cubeb_module
 
     import numpy as np
 
     microphone = np.concatenate([np.zeros(8_000, np.float32), phrases["quilter_en.wav"]])
     sim = talon(phrases_have_samples=False, cubeb=cubeb_module(microphone), settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(None)  # Talon's phrase: words but no "samples"
     assert sim.wait_until(lambda: sim.typed, 60)
@@ -118,9 +103,9 @@ def test_phrases_without_audio_fall_back_to_the_microphone_stream(talon, phrases
     assert not sim.cubeb.streams[0].running.is_set()  # the microphone is released on stop
 
 
-def test_no_audio_and_no_microphone_stream_says_so_and_stops(talon):
+def test_no_audio_and_no_microphone_stream_says_so_and_stops(talon, story):
     sim = talon(phrases_have_samples=False)
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(None)
     assert sim.wait_until(lambda: sim.notifications, 10)
@@ -132,12 +117,12 @@ def _workers():
     return [t for t in threading.enumerate() if t.name == "superwhisper2-worker"]
 
 
-def test_reloading_files_mid_transcription_keeps_one_model_one_hook_one_worker(talon, phrases):
+def test_reloading_files_mid_transcription_keeps_one_model_one_hook_one_worker(talon, phrases, story):
     from superwhisper2.engine import models
 
     for clears in (False, True):
         sim = talon(reload_clears_callbacks=clears)
-        _ready(sim)
+        story.ready(sim)
         loads = models.load_count()
         sim.press(HOTKEY)
         sim.speak(phrases["consulat_fr.wav"])
@@ -159,22 +144,22 @@ def test_reloading_files_mid_transcription_keeps_one_model_one_hook_one_worker(t
         sim.stop()
 
 
-def test_talon_exits_and_the_worker_ends_within_a_second(talon):
+def test_talon_exits_and_the_worker_ends_within_a_second(talon, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     shutdown = sys.modules["user.superwhisper2.superwhisper2.session"].shutdown
-    worker = _holder().worker
+    worker = story.holder().worker
     started = time.monotonic()
     shutdown(timeout=1.0)
     assert not worker.is_alive() and time.monotonic() - started < 1.5
 
 
-def test_the_overlay_shows_loading_then_listening_then_the_text_and_its_latency(talon, phrases):
+def test_the_overlay_shows_loading_then_listening_then_the_text_and_its_latency(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
     sim.press(HOTKEY)
     lines = sim.overlay_lines()
     assert lines and ("Loading model…" in lines[0] or "Listening" in lines[0])
-    _ready(sim)
+    story.ready(sim)
     assert sim.overlay_lines()[0] == "Whisper: Listening"
     sim.speak(phrases["quilter_en.wav"])
     assert sim.wait_until(lambda: sim.typed, 60)
@@ -188,9 +173,9 @@ def test_the_overlay_shows_loading_then_listening_then_the_text_and_its_latency(
     assert sim.overlay_lines() == []  # hidden when idle
 
 
-def test_text_waits_until_the_hotkeys_modifiers_are_released(talon, phrases):
+def test_text_waits_until_the_hotkeys_modifiers_are_released(talon, phrases, story):
     sim = talon(modifier_hold_seconds=0.25, settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     sim.press(HOTKEY)  # stop at once: the phrase is typed after the modifiers are up
@@ -198,20 +183,20 @@ def test_text_waits_until_the_hotkeys_modifiers_are_released(talon, phrases):
     assert sim.violations == []
 
 
-def test_dictation_stops_by_itself_after_the_auto_stop_silence(talon):
+def test_dictation_stops_by_itself_after_the_auto_stop_silence(talon, story):
     sim = talon(settings={"user.whisper_auto_stop": 1.0})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     assert "user.whisper" in sim.modes
     assert sim.wait_until(lambda: sim.modes == {"command"}, 10)
 
 
-def test_changing_the_model_setting_reloads_the_model_in_the_background(talon, tiny_model_dir, phrases):
+def test_changing_the_model_setting_reloads_the_model_in_the_background(talon, tiny_model_dir, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.set_setting("user.whisper_model", str(tiny_model_dir))
-    assert sim.wait_until(lambda: _holder().session.model is not None
-                          and Path(_holder().session.model.path) == tiny_model_dir, 30)
+    assert sim.wait_until(lambda: story.holder().session.model is not None
+                          and Path(story.holder().session.model.path) == tiny_model_dir, 30)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     assert sim.wait_until(lambda: sim.typed, 60)

@@ -7,40 +7,25 @@ from pathlib import Path
 HOTKEY = "super-shift-v"
 
 
-def _session():
-    return sys.modules["superwhisper2_plugin_state"].session
-
-
-def _ready(sim):
-    assert sim.wait_until(lambda: _session() is not None and _session().model is not None, 120)
-    sim.settle()
-
-
-def _typed(sim, count=1, timeout=90):
-    assert sim.wait_until(lambda: len(sim.typed) >= count, timeout), (sim.typed, sim.notifications)
-    sim.settle()
-    return sim.text
-
-
 def _history(sim):
     path = Path(sim.user_dir).parent / "superwhisper2" / "history.jsonl"  # Talon's home, beside user/
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
-def test_every_transcription_is_in_the_history_in_talons_home(talon, phrases):
+def test_every_transcription_is_in_the_history_in_talons_home(talon, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["consulat_fr.wav"])
-    _typed(sim)
+    story.typed(sim)
     records = _history(sim)
     assert len(records) == 1 and "consulat" in records[0]["text"] and records[0]["language"] == "fr"
     assert "samples" not in records[0] and "audio" not in json.dumps(records[0])  # audio is never stored
 
 
-def test_the_history_survives_an_insertion_that_raises(talon, phrases):
+def test_the_history_survives_an_insertion_that_raises(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     sim.insert_error = RuntimeError("the focused window went away")
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
@@ -49,16 +34,16 @@ def test_the_history_survives_an_insertion_that_raises(talon, phrases):
     assert "Quilter" in _history(sim)[-1]["text"]
     sim.insert_error = None
     assert sim.speak(words="whisper paste last").ran == ["user.whisper_paste_last"]
-    assert "Quilter" in _typed(sim)
+    assert "Quilter" in story.typed(sim)
 
 
-def test_whisper_undo_sends_exactly_the_backspaces_of_the_last_phrase(talon, phrases):
+def test_whisper_undo_sends_exactly_the_backspaces_of_the_last_phrase(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     sim.speak(phrases["jfk_en.flac"])
-    _typed(sim, 2)
+    story.typed(sim, 2)
     last = sim.typed[-1]
     assert sim.speak(words="whisper undo").ran == ["user.whisper_undo"]
     assert sim.keys[-1] == f"backspace:{len(last)}"
@@ -68,32 +53,32 @@ def test_whisper_undo_sends_exactly_the_backspaces_of_the_last_phrase(talon, phr
     assert any("Nothing to undo" in n["title"] for n in sim.notifications)
 
 
-def test_switching_language_by_voice(talon, phrases, transcripts, wer):
+def test_switching_language_by_voice(talon, phrases, transcripts, wer, story):
     sim = talon()  # French by default
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     assert sim.speak(words="whisper language english").ran == ["user.whisper_language"]
     sim.speak(phrases["quilter_en.wav"])
-    assert wer(transcripts["quilter_en.wav"]["text"], _typed(sim)) <= 0.10
-    assert _session().recent[-1]["language"] == "en"
+    assert wer(transcripts["quilter_en.wav"]["text"], story.typed(sim)) <= 0.10
+    assert story.session().recent[-1]["language"] == "en"
     sim.speak(words="whisper language auto")
     sim.speak(phrases["consulat_fr.wav"])
-    _typed(sim, 2)
-    assert _session().recent[-1]["language"] == "fr"  # detected within fr,en
+    story.typed(sim, 2)
+    assert story.session().recent[-1]["language"] == "fr"  # detected within fr,en
     sim.speak(words="whisper language french")
-    assert _session().language_override == "fr"
+    assert story.session().language_override == "fr"
 
 
-def test_auto_detection_keeps_the_first_phrases_language_unless_another_wins_clearly(talon, phrases):
+def test_auto_detection_keeps_the_first_phrases_language_unless_another_wins_clearly(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "auto"})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["consulat_fr.wav"])
-    _typed(sim)
-    assert _session().sticky_language == "fr"
+    story.typed(sim)
+    assert story.session().sticky_language == "fr"
     sim.speak(phrases["quilter_en.wav"])  # clearly English: detection switches
-    _typed(sim, 2)
-    assert _session().recent[-1]["language"] == "en"
+    story.typed(sim, 2)
+    assert story.session().recent[-1]["language"] == "en"
 
 
 def test_whisper_settings_opens_settings_talon_in_the_users_editor(talon):
@@ -102,26 +87,20 @@ def test_whisper_settings_opens_settings_talon_in_the_users_editor(talon):
     assert sim.opened and sim.opened[-1].endswith("superwhisper2/settings.talon")
 
 
-def test_whisper_status_shows_model_device_language_and_latency(talon, phrases):
+def test_whisper_status_shows_model_device_language_and_latency(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
-    sim.press(HOTKEY)
-    sim.speak(phrases["quilter_en.wav"])
-    _typed(sim)
-    sim.press(HOTKEY)
+    story.ready(sim)
+    story.dictate(sim, phrases["quilter_en.wav"])
     sim.speak(words="whisper status")
     lines = sim.overlay_lines()
     assert any(line.startswith("Model: ") for line in lines) and any(line.startswith("Device: cpu") for line in lines)
     assert "Language: en" in lines and any(line.startswith("Latency: p50") for line in lines)
 
 
-def test_whisper_history_shows_the_last_transcriptions(talon, phrases):
+def test_whisper_history_shows_the_last_transcriptions(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
-    sim.press(HOTKEY)
-    sim.speak(phrases["quilter_en.wav"])
-    _typed(sim)
-    sim.press(HOTKEY)
+    story.ready(sim)
+    story.dictate(sim, phrases["quilter_en.wav"])
     sim.speak(words="whisper history")
     lines = sim.overlay_lines()
     assert lines[0] == "Whisper history" and any("gospel" in line for line in lines)
@@ -139,12 +118,6 @@ def test_the_capture_hook_lets_talon_run_every_dictation_command(talon):
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def _load(name):
-    from superwhisper2.engine.audio import load_audio
-
-    return load_audio(DATA / name)
-
-
 def _user_list(sim, name, entries):
     """The user's own list, at the root of Talon's user folder, as Talon would load it."""
     path = Path(sim.user_dir) / f"whisper_{name}.talon-list"
@@ -152,29 +125,29 @@ def _user_list(sim, name, entries):
     return path
 
 
-def test_a_vocabulary_word_corrects_what_the_plain_model_gets_wrong(talon):
+def test_a_vocabulary_word_corrects_what_the_plain_model_gets_wrong(talon, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
-    sim.speak(_load("kubernetes.wav"))
-    plain = _typed(sim)
+    sim.speak(story.load("kubernetes.wav"))
+    plain = story.typed(sim)
     assert "Kubernetes" not in plain  # base hears "Cuba needs"
     sim.press(HOTKEY)
     _user_list(sim, "vocabulary", ["Kubernetes", "Talon"])  # the user adds the words, then dictates again
     sim.press(HOTKEY)
-    sim.speak(_load("kubernetes.wav"))
-    sim.speak(_load("talon_settings.wav"))
-    _typed(sim, 3)
+    sim.speak(story.load("kubernetes.wav"))
+    sim.speak(story.load("talon_settings.wav"))
+    story.typed(sim, 3)
     assert "Kubernetes" in sim.typed[1] and "Talon" in sim.typed[2]
 
 
-def test_replacements_apply_to_whole_words_keeping_capitals(talon, phrases):
+def test_replacements_apply_to_whole_words_keeping_capitals(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    _ready(sim)
+    story.ready(sim)
     _user_list(sim, "replacements", ["quilter: Kilter", "middle classes: middle class", "apost: X"])
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
-    text = _typed(sim)
+    text = story.typed(sim)
     assert "Kilter" in text and "middle class," in text and "apostle" in text  # "apost" is no whole word
 
 
@@ -198,21 +171,21 @@ def test_spoken_punctuation_and_layout_in_both_languages():
     assert typed == "Bonjour, comment allez-vous\u00a0?\nTrès bien."
 
 
-def test_french_typography_is_a_setting(talon):
+def test_french_typography_is_a_setting(talon, story):
     from superwhisper2.engine.text import join
 
     assert join("Il dit", "Quoi ? Non !", french=True) == " Quoi\u00a0? Non\u00a0!"
     assert join("Il dit", "Quoi ? Non !", french=False) == " Quoi ? Non !"
     sim = talon(settings={"user.whisper_french_spacing": False})
-    assert sim.call_on_main(lambda: _session().refresh_options()).plugin.french_spacing is False
+    assert sim.call_on_main(lambda: story.session().refresh_options()).plugin.french_spacing is False
 
 
-def test_nothing_is_written_but_the_history(talon, phrases):
+def test_nothing_is_written_but_the_history(talon, phrases, story):
     sim = talon()
-    _ready(sim)
+    story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["consulat_fr.wav"])
-    _typed(sim)
+    story.typed(sim)
     home = Path(sim.user_dir).parent
     written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file() and "user" not in p.parts[len(home.parts):][:1])
     assert written == ["superwhisper2/history.jsonl"]
