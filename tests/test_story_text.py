@@ -12,7 +12,7 @@ def _history(sim):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
-def test_every_transcription_is_in_the_history_in_talons_home(talon, phrases, story):
+def test_every_transcription_is_in_the_history_in_talons_home_and_nothing_else_is_written(talon, phrases, story):
     sim = talon()
     story.ready(sim)
     sim.press(HOTKEY)
@@ -20,6 +20,9 @@ def test_every_transcription_is_in_the_history_in_talons_home(talon, phrases, st
     story.typed(sim)
     records = _history(sim)
     assert len(records) == 1 and "consulat" in records[0]["text"] and records[0]["language"] == "fr"
+    home = Path(sim.user_dir).parent
+    written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file() and "user" not in p.parts[len(home.parts):][:1])
+    assert written == ["superwhisper2/history.jsonl"]
     assert "samples" not in records[0] and "audio" not in json.dumps(records[0])  # audio is never stored
 
 
@@ -87,7 +90,7 @@ def test_whisper_settings_opens_settings_talon_in_the_users_editor(talon):
     assert sim.opened and sim.opened[-1].endswith("superwhisper2/settings.talon")
 
 
-def test_whisper_status_shows_model_device_language_and_latency(talon, phrases, story):
+def test_after_dictating_whisper_status_then_whisper_history_show_in_the_overlay(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
     story.dictate(sim, phrases["quilter_en.wav"])
@@ -95,12 +98,6 @@ def test_whisper_status_shows_model_device_language_and_latency(talon, phrases, 
     lines = sim.overlay_lines()
     assert any(line.startswith("Model: ") for line in lines) and any(line.startswith("Device: cpu") for line in lines)
     assert "Language: en" in lines and any(line.startswith("Latency: p50") for line in lines)
-
-
-def test_whisper_history_shows_the_last_transcriptions(talon, phrases, story):
-    sim = talon(settings={"user.whisper_language": "en"})
-    story.ready(sim)
-    story.dictate(sim, phrases["quilter_en.wav"])
     sim.speak(words="whisper history")
     lines = sim.overlay_lines()
     assert lines[0] == "Whisper history" and any("gospel" in line for line in lines)
@@ -178,14 +175,3 @@ def test_french_typography_is_a_setting(talon, story):
     assert join("Il dit", "Quoi ? Non !", french=False) == " Quoi ? Non !"
     sim = talon(settings={"user.whisper_french_spacing": False})
     assert sim.call_on_main(lambda: story.session().refresh_options()).plugin.french_spacing is False
-
-
-def test_nothing_is_written_but_the_history(talon, phrases, story):
-    sim = talon()
-    story.ready(sim)
-    sim.press(HOTKEY)
-    sim.speak(phrases["consulat_fr.wav"])
-    story.typed(sim)
-    home = Path(sim.user_dir).parent
-    written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file() and "user" not in p.parts[len(home.parts):][:1])
-    assert written == ["superwhisper2/history.jsonl"]
