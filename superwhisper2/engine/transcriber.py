@@ -59,7 +59,6 @@ class DecodeOptions:
     window_margin: float = 1.0  # silence after the speech: without it the decoder may loop
     vad: bool = True
     trim_silence: bool = False  # cutting the silence before speech costs accuracy (measured)
-    trim_trailing: bool = False
     gate: guard.GateOptions = guard.GateOptions()
     max_seconds: float = 120.0
 
@@ -127,8 +126,6 @@ def transcribe(
             return Transcript("", language or "", audio_seconds, dropped="no speech", timings=timings)
         if options.trim_silence:
             samples = samples[span.start:span.end]
-        elif options.trim_trailing:
-            samples = samples[:span.end]  # silence after the speech only lengthens the window
 
     if options.word_timestamps:
         result = _transcribe_with_faster_whisper(model, samples, options, language, prompt, timings)
@@ -362,15 +359,20 @@ def _generate_with_fallback(
             options.compression_ratio_threshold is not None
             and decoded.compression_ratio > options.compression_ratio_threshold
         )
-        unsure = options.log_prob_threshold is not None and decoded.avg_logprob < options.log_prob_threshold
-        silent = (
-            options.no_speech_threshold is not None
-            and decoded.no_speech_prob > options.no_speech_threshold
-            and unsure
-        )
-        if silent or not (too_repetitive or unsure):
+        unsure = _unsure(decoded.avg_logprob, options)
+        if (unsure and _silent(decoded.no_speech_prob, options)) or not (too_repetitive or unsure):
             return decoded
     return max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
+
+
+def _unsure(avg_logprob: float, options: DecodeOptions) -> bool:
+    """Below the log-probability threshold: Whisper was not sure of its words."""
+    return options.log_prob_threshold is not None and avg_logprob < options.log_prob_threshold
+
+
+def _silent(no_speech_prob: float, options: DecodeOptions, share: float = 1.0) -> bool:
+    """Above (`share` of) the no-speech threshold: Whisper thinks nobody spoke."""
+    return options.no_speech_threshold is not None and no_speech_prob > options.no_speech_threshold * share
 
 
 def compression_ratio(text: str) -> float:
@@ -385,8 +387,7 @@ def _looks_broken(decoded: _Decoded, options: DecodeOptions, span: guard.SpeechS
         return True
     if options.compression_ratio_threshold is not None and decoded.compression_ratio > options.compression_ratio_threshold:
         return True
-    silent = options.no_speech_threshold is not None and decoded.no_speech_prob > options.no_speech_threshold
-    if options.log_prob_threshold is not None and decoded.avg_logprob < options.log_prob_threshold and not silent:
+    if _unsure(decoded.avg_logprob, options) and not _silent(decoded.no_speech_prob, options):
         return True  # unsure: garbage at the end of a cut window looks like this
     return not decoded.text and span.speech_seconds >= 0.5
 
@@ -396,11 +397,10 @@ def _apply_gates(result: Transcript, options: DecodeOptions) -> None:
     if not result.text:
         result.dropped = result.dropped or "empty"
         return
-    unsure = options.log_prob_threshold is not None and result.avg_logprob < options.log_prob_threshold
-    no_speech = options.no_speech_threshold
-    if no_speech is not None and unsure and result.no_speech_prob > no_speech:
+    unsure = _unsure(result.avg_logprob, options)
+    if unsure and _silent(result.no_speech_prob, options):
         result.dropped = "no speech"
-    elif no_speech is not None and unsure and result.temperature > 0 and result.no_speech_prob > no_speech / 2:
+    elif unsure and result.temperature > 0 and _silent(result.no_speech_prob, options, share=0.5):
         result.dropped = "unsure after every fallback"  # sampling invents text on noise
     elif guard.is_known_hallucination(result.text) and (
         result.avg_logprob < -0.5 or result.no_speech_prob > 0.2 or result.speech_seconds < 0.6
