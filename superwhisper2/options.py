@@ -49,6 +49,7 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_hotkey_in_sleep": (bool, False, "Let Win+Shift+V start dictation from sleep mode"),
     "whisper_type_delay_ms": (int, 300, "After the hotkey, wait this long before typing (modifiers released)"),
     "whisper_spoken_punctuation": (bool, True, "Say 'virgule', 'à la ligne', 'comma', 'new line'... to type punctuation"),
+    "whisper_join_pause": (float, 3.0, "A phrase said within this many seconds of the previous one is heard with it, so a sentence cut by a pause reads as one; a phrase's closing mark waits as long for the next (0 = off)"),
     "whisper_french_spacing": (bool, True, "French typography: a no-break space before ; : ! ? in French text"),
     "whisper_history_file": (str, "", "Where every transcription is kept (empty: superwhisper2/history.jsonl in Talon's home)"),
 }
@@ -69,6 +70,7 @@ class PluginOptions:
     history_file: str = ""
     spoken_punctuation: bool = True
     french_spacing: bool = True
+    join_pause: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def read_options(get: Callable[[str], Any]) -> Options:
         history_file=values["whisper_history_file"].strip(),
         spoken_punctuation=values["whisper_spoken_punctuation"],
         french_spacing=values["whisper_french_spacing"],
+        join_pause=min(30.0, max(0.0, values["whisper_join_pause"])),
     )
     return Options(model, decode, plugin)
 

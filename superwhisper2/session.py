@@ -11,6 +11,7 @@ code takes over at the next phrase and nothing is built twice.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import queue
 import sys
@@ -26,14 +27,15 @@ from talon import actions, app, cron, settings
 from . import microphone
 from .engine import models
 from .engine.errors import EngineError, ModelError
+from .engine.audio import load_audio
 from .engine.guard import normalise
 from .engine.stats import LatencyStats
 from .engine.text import replace_words, spoken_punctuation
-from .engine.transcriber import DecodeOptions, Transcript, transcribe
+from .engine.transcriber import SENTENCE_MARKS, DecodeOptions, Previous, Transcript, transcribe
 from .history import History, history_path
 from .options import Options, SettingsUnavailable, read_options
 from .vocabulary import Lists
-from .typist import Typist
+from .typist import Phrase, Typist
 
 log = logging.getLogger("superwhisper2")
 
@@ -41,6 +43,7 @@ MODE = "user.whisper"
 TALON_MODES = ("command", "dictation", "sleep")  # switched off while dictating, restored afterwards
 COMMANDS = {"whisper stop": "stop", "whisper cancel": "cancel", "whisper undo": "undo"}  # heard by Whisper only
 LANGUAGES = {"french": "fr", "english": "en", "auto": "auto"}
+CONTEXT_LOGPROB = -0.5  # a phrase Whisper was less sure of is kept out of the context: it would spread its errors
 WORKER_NAME = "superwhisper2-worker"
 LOADER_NAME = "superwhisper2-loader"
 
@@ -53,6 +56,19 @@ class Heard:
     received: float  # time.perf_counter() when Talon handed it over
     dictation: int
     seconds: float = 0.0
+    number: int = 0  # in the order Talon heard them
+    after: int = 0  # the phrase it was heard together with (0: heard alone)
+
+
+@dataclass
+class Spoken:
+    """The last phrase typed, as the next one needs it to be heard together with it."""
+
+    dictation: int
+    number: int
+    ended: float  # time.perf_counter() when Talon handed it over
+    previous: Previous
+    hotwords: Optional[str]
 
 
 @dataclass
@@ -173,12 +189,21 @@ class Session:
         self.sticky_language: Optional[str] = None  # detected on a dictation's first phrase
         self.last_transcript = ""
         self.last_speech = 0.0
+        self.heard_count = 0
+        self.spoken: Optional[Spoken] = None  # worker thread: the phrase the next one may be heard with
+        self.context_since = 0  # worker thread: the first phrase whose text may be Whisper's context
+        self.processing = False
         self.fallback_told = False
         self.auto_stop_job: Any = None
         self.on_status: Callable[[], None] = lambda: None
         if previous is not None:  # a reload: keep every value, take the new code
             self.__dict__.update({k: v for k, v in vars(previous).items() if k in self.__dict__})
             self.typist = Typist(previous=getattr(previous, "typist", None))
+        self.typist.busy = self._busy
+
+    def _busy(self) -> bool:
+        """A phrase is waiting for Whisper or being transcribed."""
+        return self.processing or not runtime().queue.empty()
 
     # -- main thread: the user's commands ------------------------------------------------------
 
@@ -195,6 +220,7 @@ class Session:
                 raise
             log.debug("keeping the previous settings: %s", error)
             return self.options
+        self.typist.close_after = self.options.plugin.join_pause
         path = history_path(self.options.plugin.history_file)
         if self.history is None or self.history.path != path:
             self.history = History(path)
@@ -217,6 +243,7 @@ class Session:
         self.listening = True
         self.dictation += 1
         self.sticky_language = None
+        self.spoken = None
         self.typist.new_dictation(self.dictation)
         self.last_speech = time.monotonic()
         self._set_state("listening" if self.model is not None else "loading")
@@ -229,6 +256,7 @@ class Session:
         if cancel:
             self.cancelled.add(self.dictation)
             self.typist.cancel(self.dictation)
+        self.typist.close_when_quiet()  # the last phrase's closing mark, once nothing more will follow it
         if not self.listening:
             self._update_state()
             return
@@ -343,7 +371,8 @@ class Session:
         self.last_speech = time.monotonic()
         seconds = len(samples) / 16_000 if hasattr(samples, "__len__") else 0.0
         holder = runtime()
-        holder.queue.put(Heard(samples, time.perf_counter(), self.dictation, seconds))
+        self.heard_count += 1
+        holder.queue.put(Heard(samples, time.perf_counter(), self.dictation, seconds, self.heard_count))
         limit = self.options.plugin.max_backlog if self.options else 0
         if limit and self.listening and backlog_seconds(holder.queue) > limit:
             on_main(self._backlog_full)
@@ -368,9 +397,13 @@ class Session:
             if model is None or options is None:
                 return
             on_main(lambda: self._set_state("transcribing"))
+            decode = self.decode_options(options.decode)
+            spoken = self._heard_with(item, decode, options.plugin.join_pause)
+            prompt = self.typist.context(item.dictation, self.context_since, spoken.number if spoken else None)
             try:
-                result = transcribe(model, item.samples, self.decode_options(options.decode),
-                                    prompt=self.typist.context(item.dictation))
+                self.processing = True
+                result = transcribe(model, item.samples, decode, prompt=prompt,
+                                    previous=spoken.previous if spoken else None)
                 break
             except ModelError as error:
                 if model.whisper is None or self.model is not model:
@@ -385,15 +418,25 @@ class Session:
                     continue  # this phrase waits for the CPU model
                 self._failed(item, error)
                 return
-        command = COMMANDS.get(normalise(result.text))
+            finally:
+                self.processing = False
+        command = self._command(result, item, model, decode)
         if command is not None:
             log.info("Whisper heard %r: %s", result.text, command)
             on_main(lambda: self.undo() if command == "undo" else self.stop(cancel=command == "cancel"))
             return
+        if result.boundary is not None:
+            item.after = spoken.number if spoken else 0
         if result.text:
+            self._remember(item, result, decode.hotwords)
             result.text = replace_words(result.text, self.lists.entries("replacements"))
             if options.plugin.spoken_punctuation:
+                said = result.text
                 result.text = spoken_punctuation(result.text)
+                if result.text != said:
+                    self.spoken = None  # a punctuation command: no sentence to go on with
+                    if result.boundary is not None and result.text in tuple(SENTENCE_MARKS):
+                        result.boundary, result.text = result.text, ""  # "..., virgule": the mark ends the phrase before
             if result.language_probability >= 0.6:
                 self.sticky_language = result.language
             self.last_transcript = result.text
@@ -401,6 +444,52 @@ class Session:
                 self.history.append({"text": result.text, "language": result.language,
                                      "seconds": round(result.audio_seconds, 2), "dictation": item.dictation})
         on_main(lambda: self._type(item, result))
+
+    def _command(self, result: Transcript, item: Heard, model: models.LoadedModel,
+                 decode: DecodeOptions) -> Optional[str]:
+        """The stop words, if this phrase was them (worker thread).
+
+        Context and the previous phrase steer Whisper towards the dictated text: after a French
+        sentence, base hears "whisper stop" as "Whistler stop" (measured). A short text close to
+        a command is heard again without them, and only an exact command counts.
+        """
+        said = normalise(result.text)
+        if said in COMMANDS or not said or len(said.split()) > 4:
+            return COMMANDS.get(said)
+        if max(difflib.SequenceMatcher(None, said, command).ratio() for command in COMMANDS) < 0.6:
+            return None
+        try:
+            alone = transcribe(model, item.samples, decode)
+        except Exception:  # the first result stands
+            return None
+        return COMMANDS.get(normalise(alone.text))
+
+    def _heard_with(self, item: Heard, decode: DecodeOptions, join_pause: float) -> Optional[Spoken]:
+        """The phrase to hear again with `item`: the last one typed, if it said this dictation's
+        last words a short pause before (worker thread)."""
+        spoken = self.spoken
+        if spoken is None or spoken.dictation != item.dictation:
+            return None
+        if spoken.hotwords != decode.hotwords:  # the vocabulary changed: older text would fight it
+            self.context_since = item.number
+            return None
+        pause = item.received - item.seconds - spoken.ended
+        return spoken if 0 < join_pause and pause <= join_pause else None
+
+    def _remember(self, item: Heard, result: Transcript, hotwords: Optional[str]) -> None:
+        """Keep this phrase for the next one to be heard with, unless Whisper was unsure of it
+        (worker thread)."""
+        if result.avg_logprob < CONTEXT_LOGPROB:
+            self.context_since = item.number + 1
+            self.spoken = None
+            return
+        try:
+            samples = load_audio(item.samples)
+        except Exception:  # transcribe took it; this cannot fail, but a phrase is never lost for it
+            self.spoken = None
+            return
+        self.spoken = Spoken(item.dictation, item.number, item.received,
+                             Previous(samples, result.text, result.language), hotwords)
 
     def decode_options(self, decode: DecodeOptions) -> DecodeOptions:
         """The settings' decoding options with the spoken language choice and the kept language."""
@@ -440,23 +529,32 @@ class Session:
     def _type(self, item: Heard, result: Transcript) -> None:
         if item.dictation in self.cancelled:
             return
-        french = bool(self.options and self.options.plugin.french_spacing) and result.language == "fr"
-        self.typist.type(item.dictation, result.text, lambda typed, error: self._typed(item, result, typed, error), french)
+        plugin = self.options.plugin if self.options else None
+        french = bool(plugin and plugin.french_spacing) and result.language == "fr"
+        self.typist.type(Phrase(
+            item.dictation, item.number, result.text, lambda typed, error: self._typed(item, result, typed, error),
+            french, boundary=result.boundary, after=item.after,
+            hold=bool(plugin and plugin.join_pause > 0),
+        ))
 
     def undo(self) -> None:
         """Remove the last phrase typed (main thread)."""
+        self.spoken = None
         if not self.typist.undo():
             self._notify("Nothing to undo", "No phrase typed by Whisper to remove.")
 
     def paste_last(self) -> None:
         """Type the last transcription again (main thread)."""
         if self.last_transcript:
-            self.typist.type(self.typist.dictation, self.last_transcript, lambda typed, error: None)
+            self.spoken = None
+            self.typist.close()
+            self.typist.type(Phrase(self.typist.dictation, 0, self.last_transcript, lambda typed, error: None))
 
     def set_language(self, name: str) -> None:
         """"whisper language french/english/auto" (main thread)."""
         self.language_override = LANGUAGES.get(name.lower(), name.lower())
         self.sticky_language = None
+        self.spoken = None
         log.info("language set by voice: %s", self.language_override)
 
     def _typed(self, item: Heard, result: Transcript, typed: str, error: Optional[BaseException] = None) -> None:

@@ -70,6 +70,9 @@ settings():
     user.whisper_type_delay_ms = 300
     # Say 'virgule', 'à la ligne', 'comma', 'new line'... to type punctuation
     user.whisper_spoken_punctuation = 1
+    # A phrase said within this many seconds of the previous one is heard with it, so a sentence
+    # cut by a pause reads as one; a phrase's closing mark waits as long for the next (0 = off)
+    user.whisper_join_pause = 3.0
     # French typography: a no-break space before ; : ! ? in French text
     user.whisper_french_spacing = 1
     # Where every transcription is kept (empty: superwhisper2/history.jsonl in Talon's home)

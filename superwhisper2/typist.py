@@ -2,23 +2,56 @@
 
 Main thread only. Text waits while the hotkey's modifiers may still be held (typing then
 would send Win+Shift+letters, talonvoice/talon#675), and a cancelled dictation types nothing.
+
+A phrase's closing mark ("." "," "?"...) is held back until the next phrase shows whether the
+sentence goes on: that phrase, heard together with this one, brings the mark that belongs
+there ("Americans," + "ask not" instead of "Americans." + "Ask not"). What we typed is never
+deleted for this, since the cursor may have moved; the held mark is typed with the next
+phrase, when dictation stops, or after `close_after` seconds with nothing heard.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any, Callable, Deque, List, Optional, Tuple
 
 from talon import actions, cron
 
-from .engine.text import join
+from .engine.text import french_spacing, join
 
 CONTEXT_CHARS = 200  # the end of what this dictation typed, given to Whisper as its prompt
 UNDO_DEPTH = 20
+_CLOSING_MARK = re.compile(r"[ \u00a0\u202f]*[.,;:!?…]+$")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”»)\]]*\s*$")
 
 Done = Callable[[str, Optional[BaseException]], None]
-Item = Tuple[int, str, Done, bool]  # dictation, text, done, French typography
+
+
+@dataclass
+class Phrase:
+    """Text the session asks to type."""
+
+    dictation: int
+    number: int  # the phrase's place in Talon's order
+    text: str
+    done: Done
+    french: bool = False
+    boundary: Optional[str] = None  # the mark ending phrase `after` (heard with this one); None: heard alone
+    after: int = 0
+    hold: bool = False  # hold this phrase's closing mark back for the next phrase to decide
+
+
+@dataclass
+class Piece:
+    """What we typed for one phrase: undo presses exactly `len(typed)` backspaces."""
+
+    dictation: int
+    number: int
+    typed: str
+    replaced: Optional[Tuple[int, str]] = None  # the held mark (phrase, mark) its boundary replaced
 
 
 class Typist:
@@ -28,15 +61,22 @@ class Typist:
         self.dictation = 0
         self.tail = ""  # end of what the current dictation typed
         self.hold_until = 0.0
-        self.queue: Deque[Item] = deque()
-        self.pieces: List[str] = []  # what we typed, phrase by phrase, newest last (for undo)
+        self.queue: Deque[Phrase] = deque()
+        self.pieces: List[Piece] = []  # what we typed, phrase by phrase, newest last
+        self.held: Optional[Tuple[int, str]] = None  # (phrase, mark) not typed yet
+        self.close_after = 3.0
+        self.busy: Callable[[], bool] = lambda: False  # a phrase is waiting for Whisper
         self.job: Any = None
-        if previous is not None:
-            for name in ("dictation", "tail", "hold_until", "queue", "pieces"):
+        self.close_job: Any = None
+        if previous is not None:  # a reload: what was typed and queued stays (older shapes are left out)
+            for name in ("dictation", "tail", "hold_until", "held", "close_after", "busy"):
                 if hasattr(previous, name):
                     setattr(self, name, getattr(previous, name))
+            self.queue = deque(item for item in getattr(previous, "queue", ()) if hasattr(item, "number"))
+            self.pieces = [piece for piece in getattr(previous, "pieces", ()) if hasattr(piece, "number")]
 
     def new_dictation(self, dictation: int) -> None:
+        self.close()
         self.dictation = dictation
         self.tail = ""
 
@@ -44,20 +84,46 @@ class Typist:
         """Type nothing for `seconds` (the hotkey was just pressed)."""
         self.hold_until = max(self.hold_until, time.monotonic() + seconds)
 
-    def context(self, dictation: int) -> Optional[str]:
-        """What this dictation typed so far (its end), for Whisper's prompt; read by the worker."""
-        return self.tail[-CONTEXT_CHARS:] or None if dictation == self.dictation else None
+    def context(self, dictation: int, since: int = 0, before: Optional[int] = None) -> Optional[str]:
+        """The end of what dictation `dictation` typed from phrase `since` on, stopping before
+        phrase `before`, for Whisper's prompt (read by the worker)."""
+        held = self.held
+        text = "".join(
+            piece.typed + (held[1] if held and held[0] == piece.number else "")
+            for piece in list(self.pieces)
+            if piece.dictation == dictation and piece.number >= since and (before is None or piece.number < before)
+        )
+        return text.strip()[-CONTEXT_CHARS:] or None
 
     def pending(self) -> int:
         return len(self.queue)
 
     def cancel(self, dictation: int) -> None:
-        self.queue = deque(item for item in self.queue if item[0] != dictation)
+        self.queue = deque(item for item in self.queue if item.dictation != dictation)
 
-    def type(self, dictation: int, text: str, done: Done, french: bool = False) -> None:
-        """Type `text` after everything queued before it; `done(typed, error)` follows the insert."""
-        self.queue.append((dictation, text, done, french))
+    def type(self, phrase: Phrase) -> None:
+        """Type `phrase` after everything queued before it; `phrase.done(typed, error)` follows."""
+        self.queue.append(phrase)
         self._flush()
+
+    def close(self) -> None:
+        """Type the held mark now (the pause was long), or as soon as the hotkey's modifiers are up."""
+        cron.cancel(self.close_job)
+        self.close_job = None
+        wait = self.hold_until - time.monotonic()
+        if wait > 0 and self.held is not None:
+            self.close_job = cron.after(f"{int(wait * 1000) + 1}ms", self.close)
+            return
+        held, self.held = self.held, None
+        if held is None:
+            return
+        try:
+            actions.insert(held[1])
+        except Exception:  # the phrase itself is in the history; a lost mark is not worth an alarm
+            return
+        self.tail += held[1]
+        if self.pieces and self.pieces[-1].number == held[0]:
+            self.pieces[-1].typed += held[1]
 
     def _flush(self) -> None:
         wait = self.hold_until - time.monotonic()
@@ -66,28 +132,85 @@ class Typist:
                 self.job = cron.after(f"{int(wait * 1000) + 1}ms", self._resume)
             return
         while self.queue:
-            dictation, text, done, french = self.queue.popleft()
-            before = self.tail if dictation == self.dictation else ""
-            typed = join(before, text, french)
+            phrase = self.queue.popleft()
+            current = phrase.dictation == self.dictation
+            replaced = self._take_held(phrase) if current else None
+            if replaced is None:
+                self.close()
+            typed = self._compose(phrase, current, replaced is not None)
+            held = None
+            if phrase.hold and current:
+                mark = _CLOSING_MARK.search(typed)
+                if mark and mark.start() > 0:
+                    typed, held = typed[: mark.start()], (phrase.number, typed[mark.start():])
             if typed:
                 try:
                     actions.insert(typed)
                 except Exception as error:  # the text is in the history: report, keep going
-                    done("", error)
+                    phrase.done("", error)
                     continue
-                self.pieces = (self.pieces + [typed])[-UNDO_DEPTH:]
-                if dictation == self.dictation:
+                self.pieces = (self.pieces + [Piece(phrase.dictation, phrase.number, typed, replaced)])[-UNDO_DEPTH:]
+                if current:
                     self.tail = (self.tail + typed)[-1000:]
-            done(typed, None)
+            if held is not None:
+                self.held = held
+                self._close_later()
+            phrase.done(typed, None)
+
+    def _take_held(self, phrase: Phrase) -> Optional[Tuple[int, str]]:
+        """The held mark this phrase's boundary replaces, if it is still held."""
+        if phrase.boundary is None or self.held is None or self.held[0] != phrase.after:
+            return None
+        held, self.held = self.held, None
+        cron.cancel(self.close_job)
+        self.close_job = None
+        return held
+
+    def _compose(self, phrase: Phrase, current: bool, joined: bool) -> str:
+        """What to insert for `phrase` after what this dictation typed."""
+        before = self.tail if current else ""
+        text = phrase.text
+        if joined:
+            boundary = phrase.boundary or ""
+            mark = french_spacing(boundary) if phrase.french else boundary
+            return join(before, mark + (" " + text if text.strip() else ""), phrase.french) if mark else join(
+                before, text, phrase.french)
+        if phrase.boundary is not None and _SENTENCE_END.search(before):
+            text = text.lstrip()
+            text = text[:1].upper() + text[1:]  # written to go on a sentence that has ended after all
+        return join(before, text, phrase.french)
+
+    def close_when_quiet(self) -> None:
+        """Dictation stops: type the held mark once the phrases still waiting for Whisper are typed."""
+        if self.held is not None:
+            self._close_if_quiet()
+
+    def _close_later(self) -> None:
+        cron.cancel(self.close_job)
+        self.close_job = cron.after(f"{max(1, int(self.close_after * 1000))}ms", self._close_if_quiet)
+
+    def _close_if_quiet(self) -> None:
+        cron.cancel(self.close_job)
+        self.close_job = None
+        if self.held is not None and (self.busy() or self.queue):
+            self.close_job = cron.after("250ms", self._close_if_quiet)  # the next phrase is on its way
+        else:
+            self.close()
 
     def undo(self) -> int:
         """Remove the last phrase we typed with backspaces; returns how many were pressed."""
         if not self.pieces:
             return 0
         last = self.pieces.pop()
-        actions.key(f"backspace:{len(last)}")
-        self.tail = self.tail[: -len(last)] if self.tail.endswith(last) else ""
-        return len(last)
+        if self.held is not None and self.held[0] == last.number:
+            self.held = None  # never typed: nothing to remove
+        if last.typed:
+            actions.key(f"backspace:{len(last.typed)}")
+        self.tail = self.tail[: -len(last.typed)] if last.typed and self.tail.endswith(last.typed) else ""
+        if last.replaced is not None and self.pieces and self.pieces[-1].number == last.replaced[0]:
+            self.held = last.replaced  # the phrase before ends as it did: its mark waits again
+            self._close_later()
+        return len(last.typed)
 
     def _resume(self) -> None:
         self.job = None

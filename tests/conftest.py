@@ -154,11 +154,19 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
                                   timeout), sim.notifications
             sim.settle()
 
+        def done(self) -> int:
+            """Phrases the plugin has typed (or dropped as silence) so far; failed ones wait for a retry."""
+            return self.session().stats.count
+
         def typed(self, sim, count: int = 1, timeout: float = 90) -> str:
-            """Wait until `count` phrases were typed; all the text typed."""
-            assert sim.wait_until(lambda: len(sim.typed) >= count, timeout), (sim.typed, sim.notifications)
+            """Wait until `count` phrases are done; the text in the document."""
+            assert sim.wait_until(lambda: self.done() >= count, timeout), (sim.typed, sim.notifications)
             sim.settle()
-            return sim.text
+            return sim.document
+
+        def pieces(self) -> "list[str]":
+            """What each phrase typed, oldest first (a held closing mark joins its phrase when typed)."""
+            return [entry["text"] for entry in self.session().recent if entry["text"]]
 
         def load(self, name: str):
             """A recording of tests/data as Talon's phrase audio."""
@@ -167,14 +175,15 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
             return load_audio(self.data / name)
 
         def dictate(self, sim, *phrases) -> str:
-            """Press Win+Shift+V, say each phrase, wait for the text, press Win+Shift+V again."""
-            count = len(sim.typed)
+            """Press Win+Shift+V, say each phrase, wait for them, press Win+Shift+V again: the document."""
             sim.press(self.hotkey)
+            count = self.done()
             for samples in phrases:
                 sim.speak(samples)
-            text = self.typed(sim, count + len(phrases))
+            self.typed(sim, count + len(phrases))
             sim.press(self.hotkey)
-            return text
+            sim.settle(quiet=0.5)  # the hotkey's modifiers are up and the last closing mark typed
+            return sim.document
 
     @pytest.fixture
     def story() -> Story:

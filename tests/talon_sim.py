@@ -433,6 +433,7 @@ class Talon:
         self.modes: set = {"command"}
         self.speech_enabled = True
         self.typed: List[str] = []
+        self.document = ""  # the focused text field: inserts land at its end, backspaces remove from it
         self.type_events: List[Tuple[float, str]] = []
         self.keys: List[str] = []
         self.notifications: List[Dict[str, str]] = []
@@ -712,9 +713,15 @@ class Talon:
                 self.violations.append(f"insert({text!r}) while the hotkey's modifiers were held (talon#675)")
             self.typed.append(text)
             self.type_events.append((time.monotonic(), text))
+            self.document += text
 
         def key(spec: str) -> None:
+            # `actions.key("backspace:3")` presses backspace three times (TALON_FACTS, sure)
             self.keys.append(spec)
+            name, _, repeat = spec.partition(":")
+            if name == "backspace":
+                count = int(repeat or 1)
+                self.document = self.document[:-count] if count else self.document
 
         def mode_enable(mode: str) -> None:
             self._check_mode(mode)

@@ -140,9 +140,9 @@ def test_each_breaking_phrase_is_logged_kept_for_retry_and_the_next_phrase_works
         assert words in story.session().failed[-1].error, (name, story.session().failed[-1].error)
         sim.speak(phrases["quilter_en.wav"])
         typed += 1
-        story.typed(sim, typed)
-        assert "quilter" in sim.typed[-1].lower(), name  # the next phrase works
-    assert len(sim.typed) == len(BAD_PHRASES)
+        story.typed(sim, story.done() + 1)
+        assert "quilter" in story.pieces()[-1].lower(), name  # the next phrase works
+    assert len(story.pieces()) == typed == len(BAD_PHRASES)
     assert "kept for `whisper retry`" in caplog.text
     assert sim.errors == []
 
@@ -160,12 +160,11 @@ def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, 
     }
     reference = transcripts["quilter_en.wav"]["text"]
     for name, samples in odd.items():
-        count = len(sim.typed)
         sim.press(HOTKEY)
         sim.press(HOTKEY)  # a dictation of its own: no context from the other inputs
         sim.speak(samples)
-        story.typed(sim, count + 1)
-        assert wer(reference, sim.typed[-1]) <= 0.15, (name, sim.typed[-1])
+        story.typed(sim, story.done() + 1)
+        assert wer(reference, story.pieces()[-1]) <= 0.15, (name, story.pieces()[-1])
     for name, samples in {"20 ms": quilter[:320], "silence": np.zeros(8000, np.float32)}.items():
         done = story.session().finished()
         sim.speak(samples)

@@ -26,7 +26,8 @@ def test_whisper_stop_heard_only_by_whisper_stops_and_is_not_typed(talon, phrase
     assert sim.wait_until(lambda: "user.whisper" not in sim.modes, 60)
     _idle(sim, story)
     assert sim.modes == {"command"}
-    assert len(sim.typed) == 1 and "consulat" in sim.typed[0] and "whisper" not in sim.text.lower()
+    assert len(story.pieces()) == 1 and "consulat" in sim.document and "whisper" not in sim.document.lower()
+    assert sim.document.endswith("général.")  # dictation stopped: the held closing mark is typed
 
 
 def test_whisper_cancel_heard_only_by_whisper_cancels(talon, story):
@@ -136,7 +137,7 @@ def test_reloading_files_mid_transcription_keeps_one_model_one_hook_one_worker(t
         assert len(sim.speech_callbacks["pre:phrase"]) == 1
         assert len(_workers()) == 1
         sim.speak(phrases["consulat_fr.wav"])  # the new code takes the next phrase
-        assert sim.wait_until(lambda: len(sim.typed) == 2, 60)
+        assert sim.wait_until(lambda: len(story.pieces()) == 2, 60)
         assert sim.errors == [] and sim.violations == [], sim.log
         from conftest import stop_plugin
 
@@ -166,7 +167,7 @@ def test_the_overlay_shows_loading_then_listening_then_the_text_and_its_latency(
     sim.settle()
     lines = sim.overlay_lines()
     shown = [line for line in lines if line.startswith("…")]
-    assert shown and shown[0].endswith("gospel.") and (" " + shown[0][1:]) in sim.text, lines  # cut at a word
+    assert shown and shown[0].endswith("gospel.") and (" " + shown[0][1:-1]) in sim.document, lines  # cut at a word
     assert lines[-1].endswith(" ms")
     sim.press(HOTKEY)
     sim.settle()

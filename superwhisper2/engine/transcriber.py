@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 import zlib
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,9 @@ log = logging.getLogger("superwhisper2")
 FULL_WINDOW = 30.0
 MAX_MODEL_LENGTH = 448  # Whisper's decoder positions
 MAX_PROMPT_TOKENS = MAX_MODEL_LENGTH // 2 - 1
+JOIN_MAX_SECONDS = 20.0  # the previous phrase and this one, heard together, fit one short window
+SENTENCE_MARKS = ".,;:!?…"  # what may end a phrase and be corrected when the next one continues it
+_LEADING_MARKS = re.compile(r"^\s*([.,;:!?…]*)\s*")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,15 @@ class DecodeOptions:
     max_seconds: float = 120.0
 
 
+@dataclass(frozen=True)
+class Previous:
+    """The phrase before this one, heard again with it so that a sentence cut by a pause reads as one."""
+
+    samples: np.ndarray
+    text: str  # what Whisper wrote for it
+    language: str
+
+
 @dataclass
 class Transcript:
     """What Whisper heard in one phrase, and what it cost."""
@@ -79,6 +92,9 @@ class Transcript:
     temperature: float = 0.0
     full_window_retry: bool = False
     dropped: Optional[str] = None  # why the text was dropped ("no speech", "hallucination"...)
+    # Heard together with the previous phrase: the punctuation that phrase should end with
+    # ("" for none); `text` is then only what follows it. None when heard alone.
+    boundary: Optional[str] = None
     timings: Dict[str, float] = field(default_factory=dict)  # seconds per stage, and "total"
 
     @property
@@ -98,6 +114,7 @@ class _Decoded:
     language: str
     language_probability: float
     hit_limit: bool
+    glued: bool = False  # after forced text: the first token continues its last word
 
 
 def transcribe(
@@ -105,8 +122,11 @@ def transcribe(
     audio: Any,
     options: DecodeOptions = DecodeOptions(),
     prompt: Optional[str] = None,
+    previous: Optional[Previous] = None,
 ) -> Transcript:
-    """Transcribe one phrase. `prompt` is text already typed before it (context).
+    """Transcribe one phrase. `prompt` is text already typed before it (context); with
+    `previous`, the phrase before it is heard again with it (see `_continue_previous`), and
+    `prompt` must then end before that phrase's text.
 
     Raises AudioError for unusable audio and ModelError when the model cannot run.
     """
@@ -127,10 +147,14 @@ def transcribe(
         if options.trim_silence:
             samples = samples[span.start:span.end]
 
-    if options.word_timestamps:
+    result: Optional[Transcript] = None
+    if previous is not None and not options.word_timestamps:
+        result = _continue_previous(model, samples, options, language, prompt, previous, span, timings)
+    if result is None and options.word_timestamps:
         result = _transcribe_with_faster_whisper(model, samples, options, language, prompt, timings)
-    else:
-        result = _transcribe_samples(model, samples, options, language, prompt, span, timings)
+    elif result is None:
+        context = " ".join(part.strip() for part in (prompt, previous.text if previous else None) if part) or None
+        result = _transcribe_samples(model, samples, options, language, context, span, timings)
     result.audio_seconds = audio_seconds
     result.speech_seconds = span.speech_seconds
     _apply_gates(result, options)
@@ -192,6 +216,62 @@ def _transcribe_samples(
     )
 
 
+def _continue_previous(
+    model: LoadedModel,
+    samples: np.ndarray,
+    options: DecodeOptions,
+    language: Optional[str],
+    context: Optional[str],
+    previous: Previous,
+    span: guard.SpeechSpan,
+    timings: Dict[str, float],
+) -> Optional[Transcript]:
+    """Hear the previous phrase and this one as one stretch of speech, the previous phrase's
+    words forced as the start of the text, so Whisper writes only what follows, punctuated as
+    the whole sentence calls for (measured: a sentence cut at its pauses then reads as one,
+    and fewer words are wrong, docs/BENCHMARKS.md). None when this does not apply or the
+    result looks broken: the phrase is then heard alone.
+    """
+    prefix = previous.text.strip().rstrip(SENTENCE_MARKS + " ")
+    joined = np.concatenate([previous.samples, samples])
+    if not prefix or joined.size > JOIN_MAX_SECONDS * SAMPLE_RATE:
+        return None
+    probability = 1.0
+    if language is None:  # detected on this phrase's own audio: the previous one would sway it
+        window = _window_seconds(samples.size / SAMPLE_RATE, options)
+        encoded = _encode(model, samples, window, timings, "_language")
+        with model.lock:
+            language, probability = _detect_language(model.whisper, encoded, options.languages, previous.language)
+    if language != previous.language:
+        return None  # another language: not the same sentence
+    window = _window_seconds(joined.size / SAMPLE_RATE, options)
+    first = replace(options, temperature=options.temperature[:1])
+    decoded = _decode_window(model, joined, window, first, language, context, timings, "_joined", prefix,
+                             samples.size / SAMPLE_RATE)
+    if _looks_broken(decoded, options, span) or _echoes(decoded.text, prefix) or decoded.glued:
+        # Glued: the text goes on inside the forced last word. Talon cuts phrases at pauses, not
+        # inside words; measured, this is Whisper bending a short phrase ("whisper stop" after a
+        # French sentence) into the end of the previous one ("forêts" + "es").
+        log.info("heard with the previous phrase, this gave %r: hearing it alone", decoded.text[:80])
+        return None
+    mark = _LEADING_MARKS.match(decoded.text)
+    assert mark is not None  # the pattern matches any text
+    if not decoded.text[mark.end():]:
+        return None  # a mark alone: whether this phrase said anything is for it alone to tell
+    return Transcript(
+        text=decoded.text[mark.end():], language=language, audio_seconds=samples.size / SAMPLE_RATE,
+        language_probability=probability, avg_logprob=decoded.avg_logprob, no_speech_prob=decoded.no_speech_prob,
+        compression_ratio=decoded.compression_ratio, window_seconds=window, temperature=decoded.temperature,
+        boundary=mark.group(1),
+    )
+
+
+def _echoes(text: str, prefix: str) -> bool:
+    """Whisper wrote the forced words again (it does when this phrase adds nothing it can hear)."""
+    head = guard.normalise(prefix).split()[:4]
+    return bool(head) and guard.normalise(text).split()[: len(head)] == head
+
+
 def _window_seconds(seconds: float, options: DecodeOptions) -> float:
     if not options.short_window:
         return FULL_WINDOW
@@ -215,16 +295,8 @@ def _split_long(samples: np.ndarray, limit: float = FULL_WINDOW - 2.0) -> List[n
     return pieces
 
 
-def _decode_window(
-    model: LoadedModel,
-    samples: np.ndarray,
-    window: float,
-    options: DecodeOptions,
-    language: Optional[str],
-    context: Optional[str],
-    timings: Dict[str, float],
-    suffix: str = "",
-) -> _Decoded:
+def _encode(model: LoadedModel, samples: np.ndarray, window: float, timings: Dict[str, float], suffix: str = "") -> Any:
+    """The encoder output for `samples` in a window of `window` seconds."""
     import ctranslate2
 
     whisper = model.whisper
@@ -237,21 +309,44 @@ def _decode_window(
         features = np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
     features = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
     _add(timings, "features" + suffix, time.perf_counter() - tick)
-
     with model.lock:
         tick = time.perf_counter()
         encoded = whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
+        _add(timings, "encoder" + suffix, time.perf_counter() - tick)
+    return encoded
+
+
+def _decode_window(
+    model: LoadedModel,
+    samples: np.ndarray,
+    window: float,
+    options: DecodeOptions,
+    language: Optional[str],
+    context: Optional[str],
+    timings: Dict[str, float],
+    suffix: str = "",
+    prefix: str = "",
+    new_seconds: Optional[float] = None,
+) -> _Decoded:
+    """Encode and decode `samples`; with `prefix`, the text must start with it and only what
+    follows (`new_seconds` of the audio, at its end) is returned."""
+    encoded = _encode(model, samples, window, timings, suffix)
+    whisper = model.whisper
+    with model.lock:
         language_probability = 1.0
         if language is None:
+            tick = time.perf_counter()
             language, language_probability = _detect_language(
                 whisper, encoded, options.languages, options.preferred_language)
-        _add(timings, "encoder" + suffix, time.perf_counter() - tick)
+            _add(timings, "language" + suffix, time.perf_counter() - tick)
 
         tick = time.perf_counter()
         tokenizer = _tokenizer(whisper, language)
         prompt = _prompt(tokenizer, options, context)
-        wanted = 16 + int(12 * samples.size / SAMPLE_RATE)  # generous for speech; a loop stops early
-        decoded = _generate_with_fallback(whisper, encoded, prompt, tokenizer, options, wanted)
+        forced = tokenizer.encode(" " + prefix) if prefix else []
+        seconds = samples.size / SAMPLE_RATE if new_seconds is None else new_seconds
+        wanted = 16 + int(12 * seconds)  # generous for speech; a loop stops early
+        decoded = _generate_with_fallback(whisper, encoded, prompt, tokenizer, options, wanted, forced)
         _add(timings, "decoder" + suffix, time.perf_counter() - tick)
     decoded.language = language
     decoded.language_probability = language_probability
@@ -320,10 +415,19 @@ def generation_budget(prompt_length: int, wanted: int) -> Tuple[int, int]:
 
 
 def _generate_with_fallback(
-    whisper: Any, encoded: Any, prompt: List[int], tokenizer: Any, options: DecodeOptions, wanted: int
+    whisper: Any, encoded: Any, prompt: List[int], tokenizer: Any, options: DecodeOptions, wanted: int,
+    forced: Sequence[int] = (),
 ) -> _Decoded:
-    """Decode at the first temperature; retry hotter when the result is repetitive or unsure."""
-    max_length, limit = generation_budget(len(prompt), wanted)
+    """Decode at the first temperature; retry hotter when the result is repetitive or unsure.
+
+    `forced` tokens start the text (measured on ctranslate2 4.8.5: they come back at the start
+    of the sequence and count towards its length); only the tokens after them are returned.
+    After forced text that ends a sentence, the best-scored hypothesis is often that mark and
+    nothing more (measured: "." over ". And so my fellow Americans..."), so the best one with
+    words is taken: the caller knows the audio after the forced text holds speech.
+    """
+    forced = list(forced)
+    max_length, limit = generation_budget(len(prompt), wanted + len(forced))
     candidates: List[_Decoded] = []
     for temperature in options.temperature or (0.0,):
         if temperature > 0:
@@ -333,9 +437,11 @@ def _generate_with_fallback(
             }
         else:
             kwargs = {"beam_size": max(1, options.beam_size), "patience": options.patience}
+            if forced:
+                kwargs["num_hypotheses"] = kwargs["beam_size"]
         result = whisper.model.generate(
             encoded,
-            [prompt],
+            [prompt + forced],
             length_penalty=options.length_penalty,
             repetition_penalty=options.repetition_penalty,
             no_repeat_ngram_size=options.no_repeat_ngram_size,
@@ -346,13 +452,17 @@ def _generate_with_fallback(
             suppress_tokens=[-1],
             **kwargs,
         )[0]
-        tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
-        length = len(result.sequences_ids[0])
-        avg_logprob = result.scores[0] * (length ** options.length_penalty) / (length + 1)
-        text = tokenizer.decode(tokens).strip()
+        best = _with_words(result.sequences_ids, len(forced), tokenizer) if forced and temperature == 0 else 0
+        sequence = result.sequences_ids[best]
+        tokens = [token for token in sequence[len(forced):] if token < tokenizer.eot]
+        length = len(sequence)
+        avg_logprob = result.scores[best] * (length ** options.length_penalty) / (length + 1)
+        spelled = tokenizer.decode(tokens)
+        text = spelled.strip()
         decoded = _Decoded(
             tokens, text, float(avg_logprob), float(result.no_speech_prob), compression_ratio(text),
             temperature, "", 1.0, hit_limit=length >= limit,
+            glued=bool(forced) and spelled[:1].isalnum(),
         )
         candidates.append(decoded)
         too_repetitive = (
@@ -363,6 +473,14 @@ def _generate_with_fallback(
         if (unsure and _silent(decoded.no_speech_prob, options)) or not (too_repetitive or unsure):
             return decoded
     return max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
+
+
+def _with_words(sequences: List[List[int]], skip: int, tokenizer: Any) -> int:
+    """The index of the first (best) hypothesis that writes a word after its first `skip` tokens."""
+    for index, sequence in enumerate(sequences):
+        if any(character.isalnum() for character in tokenizer.decode([t for t in sequence[skip:] if t < tokenizer.eot])):
+            return index
+    return 0
 
 
 def _unsure(avg_logprob: float, options: DecodeOptions) -> bool:
@@ -396,6 +514,7 @@ def _apply_gates(result: Transcript, options: DecodeOptions) -> None:
     """Drop text that is silence or a known hallucination (faster-whisper's no-speech rule first)."""
     if not result.text:
         result.dropped = result.dropped or "empty"
+        result.boundary = None
         return
     unsure = _unsure(result.avg_logprob, options)
     if unsure and _silent(result.no_speech_prob, options):
@@ -407,6 +526,7 @@ def _apply_gates(result: Transcript, options: DecodeOptions) -> None:
     ):
         result.dropped = "hallucination"
     if result.dropped:
+        result.boundary = None  # nothing of this phrase is typed: the one before ends as it was
         log.info("dropped %r (%s): no-speech %.2f, log-prob %.2f", result.text, result.dropped,
                  result.no_speech_prob, result.avg_logprob)
         result.text = ""

@@ -1,0 +1,95 @@
+"""A sentence said with pauses reads as one: each phrase is heard together with the one before.
+
+Talon cuts speech at 0.3 s pauses, so one sentence often arrives as several phrases. The
+shared recordings, cut where Talon would cut them (JFK at its pauses; the French and the
+LibriSpeech sentence have none long enough, so they are cut at a word boundary), are
+dictated phrase by phrase and must come out as one sentence, with no more wrong words than
+the phrases heard alone.
+"""
+
+import re
+
+HOTKEY = "super-shift-v"
+WORD_BOUNDARY = {"consulat_fr.wav": 1.93, "quilter_en.wav": 3.2}  # seconds: after "consulat," and "classes,"
+CASES = [("jfk_en.flac", "en"), ("consulat_fr.wav", "fr"), ("quilter_en.wav", "en")]
+
+
+def _cut(phrases, name):
+    from talon_sim import cut_phrases
+
+    samples = phrases[name]
+    if name in WORD_BOUNDARY:
+        at = int(WORD_BOUNDARY[name] * 16_000)
+        return [samples[:at], samples[at:]]
+    return cut_phrases(samples)
+
+
+def _heard_alone(model, pieces, language):
+    from superwhisper2.engine.transcriber import DecodeOptions, transcribe
+
+    return " ".join(transcribe(model, piece, DecodeOptions(language=language)).text for piece in pieces)
+
+
+def _sentence_ends(text):
+    return re.findall(r"(?<!Mr)[.!?](?=\s|$)", text)
+
+
+def test_a_sentence_said_with_pauses_is_typed_as_one_sentence(case, talon, phrases, transcripts, wer, story, base_model):
+    name, language = case
+    pieces = _cut(phrases, name)
+    assert len(pieces) >= 2
+    sim = talon(settings={"user.whisper_language": language})
+    story.ready(sim)
+    text = story.dictate(sim, *pieces)
+    reference = transcripts[name]["text"]
+    alone = _heard_alone(base_model, pieces, language)
+    assert wer(reference, text) <= min(0.05, wer(reference, alone)), (text, alone)
+    assert _sentence_ends(text) == ["."] and text.endswith("."), text  # one sentence, one full stop, at its end
+    assert not text.startswith(" ") and "  " not in text
+    assert sim.keys == []  # nothing typed was deleted to get there
+    assert sim.violations == [] and sim.errors == []
+
+
+def test_the_closing_mark_waits_for_the_next_phrase_then_comes_after_a_pause(talon, phrases, story):
+    sim = talon(settings={"user.whisper_language": "en", "user.whisper_join_pause": 1.0})
+    story.ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(phrases["quilter_en.wav"])
+    text = story.typed(sim)
+    assert text.endswith("gospel")  # the full stop waits: the next phrase may go on with the sentence
+    assert sim.wait_until(lambda: sim.document.endswith("gospel."), 5)  # a pause of 1 s: the sentence ended
+    assert "user.whisper" in sim.modes  # still dictating
+
+
+def test_with_joining_off_each_phrase_is_typed_as_heard(talon, phrases, story):
+    from talon_sim import cut_phrases
+
+    sim = talon(settings={"user.whisper_language": "en", "user.whisper_join_pause": 0.0})
+    story.ready(sim)
+    text = story.dictate(sim, *cut_phrases(phrases["jfk_en.flac"]))
+    assert len(_sentence_ends(text)) > 1  # "...Americans. Is not. What your country..."
+
+
+def test_after_the_vocabulary_changes_earlier_text_does_not_hold_the_next_phrase_back(talon, story):
+    from test_story_text import _user_list
+
+    sim = talon(settings={"user.whisper_language": "en"})
+    story.ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(story.load("kubernetes.wav"))
+    assert "Cuba needs" in story.typed(sim)
+    _user_list(sim, "vocabulary", ["Kubernetes"])  # added while dictating
+    sim.speak(story.load("kubernetes.wav"))
+    story.typed(sim, 2)
+    assert "Kubernetes" in story.pieces()[-1]
+
+
+def test_a_phrase_whisper_was_unsure_of_is_not_the_next_ones_context(talon, story):
+    sim = talon()  # French: the English phrase below comes out, but Whisper is unsure of it
+    story.ready(sim)
+    sim.press(HOTKEY)
+    sim.speak(story.load("kubernetes.wav"))
+    story.typed(sim)
+    session = story.session()
+    assert session.recent[-1]["text"] and session.spoken is None
+    assert session.typist.context(session.dictation, session.context_since) is None
