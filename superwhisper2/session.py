@@ -35,7 +35,7 @@ from .engine.transcriber import SENTENCE_MARKS, DecodeOptions, Previous, Transcr
 from .history import History, history_path
 from .options import Options, SettingsUnavailable, read_options
 from .vocabulary import Lists
-from .typist import Phrase, Typist
+from .typist import ANY_HELD, Phrase, Typist
 
 log = logging.getLogger("superwhisper2")
 
@@ -435,8 +435,8 @@ class Session:
                 result.text = spoken_punctuation(result.text)
                 if result.text != said:
                     self.spoken = None  # a punctuation command: no sentence to go on with
-                    if result.boundary is not None and result.text in tuple(SENTENCE_MARKS):
-                        result.boundary, result.text = result.text, ""  # "..., virgule": the mark ends the phrase before
+                    if result.text in tuple(SENTENCE_MARKS):  # "virgule" alone: the mark ends the phrase before
+                        result.boundary, result.text, item.after = result.text, "", ANY_HELD
             if result.language_probability >= 0.6:
                 self.sticky_language = result.language
             self.last_transcript = result.text
@@ -472,6 +472,7 @@ class Session:
             return None
         if spoken.hotwords != decode.hotwords:  # the vocabulary changed: older text would fight it
             self.context_since = item.number
+            self.spoken = None
             return None
         pause = item.received - item.seconds - spoken.ended
         return spoken if 0 < join_pause and pause <= join_pause else None

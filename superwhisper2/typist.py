@@ -27,6 +27,8 @@ UNDO_DEPTH = 20
 _CLOSING_MARK = re.compile(r"[ \u00a0\u202f]*[.,;:!?…]+$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”»)\]]*\s*$")
 
+ANY_HELD = -1  # Phrase.after for a mark said on its own ("virgule"): it replaces whichever mark is held
+
 Done = Callable[[str, Optional[BaseException]], None]
 
 
@@ -159,7 +161,7 @@ class Typist:
 
     def _take_held(self, phrase: Phrase) -> Optional[Tuple[int, str]]:
         """The held mark this phrase's boundary replaces, if it is still held."""
-        if phrase.boundary is None or self.held is None or self.held[0] != phrase.after:
+        if phrase.boundary is None or self.held is None or phrase.after not in (self.held[0], ANY_HELD):
             return None
         held, self.held = self.held, None
         cron.cancel(self.close_job)

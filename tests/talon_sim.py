@@ -947,6 +947,19 @@ def cut_phrases(samples: Any, timeout: float = 0.3) -> List[Any]:
     return [samples[chunk["start"]:chunk["end"]] for chunk in chunks]
 
 
+# Where the shared recordings without a pause Talon would cut at are cut instead: word
+# boundaries (after "consulat," and "classes,"), found with faster-whisper's word timestamps.
+WORD_BOUNDARY = {"consulat_fr.wav": 1.93, "quilter_en.wav": 3.2}
+
+
+def sentence_pieces(name: str, samples: Any) -> List[Any]:
+    """A shared recording as the phrases of one sentence said with pauses."""
+    if name in WORD_BOUNDARY:
+        at = int(WORD_BOUNDARY[name] * 16_000)
+        return [samples[:at], samples[at:]]
+    return cut_phrases(samples)
+
+
 def cubeb_module(microphone: Any, chunk: int = 160, speed: float = 10.0) -> types.ModuleType:
     """talon.lib.cubeb as TALON_FACTS describes it (likely): an input stream whose `data_cb`
     gets `(stream, in_frames, out_frames)` on an audio thread. It "records" `microphone`

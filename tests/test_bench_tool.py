@@ -20,3 +20,6 @@ def test_bench_json_has_every_figure_and_one_model_after_reloads(audio_dir):
     assert result["models_loaded_after_reloads"] == 1 and result["model_loads_during_reloads"] == 0
     assert result["import_errors"] == []
     assert result["wer"]["plugin"]["fr"] <= 0.10 and result["wer"]["plugin"]["en"] <= 0.10
+    for key in ("sentence_join_p50_ms", "sentence_alone_p50_ms", "ratio_sentence_join_alone"):
+        assert key in result, key
+    assert result["sentence_join_wer"] <= result["sentence_alone_wer"]  # said with pauses: no worse joined

@@ -10,18 +10,7 @@ the phrases heard alone.
 import re
 
 HOTKEY = "super-shift-v"
-WORD_BOUNDARY = {"consulat_fr.wav": 1.93, "quilter_en.wav": 3.2}  # seconds: after "consulat," and "classes,"
 CASES = [("jfk_en.flac", "en"), ("consulat_fr.wav", "fr"), ("quilter_en.wav", "en")]
-
-
-def _cut(phrases, name):
-    from talon_sim import cut_phrases
-
-    samples = phrases[name]
-    if name in WORD_BOUNDARY:
-        at = int(WORD_BOUNDARY[name] * 16_000)
-        return [samples[:at], samples[at:]]
-    return cut_phrases(samples)
 
 
 def _heard_alone(model, pieces, language):
@@ -35,8 +24,10 @@ def _sentence_ends(text):
 
 
 def test_a_sentence_said_with_pauses_is_typed_as_one_sentence(case, talon, phrases, transcripts, wer, story, base_model):
+    from talon_sim import sentence_pieces
+
     name, language = case
-    pieces = _cut(phrases, name)
+    pieces = sentence_pieces(name, phrases[name])
     assert len(pieces) >= 2
     sim = talon(settings={"user.whisper_language": language})
     story.ready(sim)
@@ -93,3 +84,10 @@ def test_a_phrase_whisper_was_unsure_of_is_not_the_next_ones_context(talon, stor
     session = story.session()
     assert session.recent[-1]["text"] and session.spoken is None
     assert session.typist.context(session.dictation, session.context_since) is None
+
+
+def test_a_mark_said_on_its_own_takes_the_place_of_the_held_one(talon, phrases, story):
+    sim = talon(settings={"user.whisper_language": "en"})
+    story.ready(sim)
+    text = story.dictate(sim, phrases["quilter_en.wav"], story.load("question_mark.wav"))
+    assert text.endswith("gospel?"), text  # "question mark": not "gospel.?"

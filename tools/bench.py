@@ -7,6 +7,9 @@ Paths, interleaved file by file and repetition by repetition on the same loaded 
   stock   bare WhisperModel.transcribe with the plugin's decoding options (30 s window, no gates)
   design  bare transcribe with the original design's options (beam 5, best_of 5, patience 1,
           repetition penalty 1.1, word timestamps, language fixed)
+Then each shared sentence said with pauses (cut where Talon would cut it), dictated phrase by
+phrase with the phrases heard together (`join`, the default) and alone (`user.whisper_join_pause`
+0), interleaved: per-phrase latency and the word error rate of the whole text.
 Ratios are computed pair by pair (same file, same repetition), then their median is taken:
 machines are noisy, so absolute times matter less than ratios taken side by side.
 Talon imports this file too: work happens under __main__.
@@ -119,6 +122,25 @@ class Bench:
         talon.settle(quiet=0.05)
         return record["text"], record["latency_ms"] / 1000, main
 
+    def run_sentence(self, pieces: List[Any], language: str, join: bool) -> Tuple[str, List[float]]:
+        """One dictation of `pieces`, each said once the previous one is typed: (text, latencies)."""
+        talon, session = self.talon, self.holder.session
+        talon.set_setting("user.whisper_language", language)
+        talon.set_setting("user.whisper_join_pause", 3.0 if join else 0.0)
+        talon.speak(words="whisper start")
+        talon.settle(quiet=0.05)
+        start = len(talon.document)
+        latencies = []
+        for samples in pieces:
+            done = session.finished()
+            talon.speak(samples)
+            if not talon.wait_until(lambda: session.finished() > done, 600):
+                raise SystemExit("the plugin did not type the phrase")
+            latencies.append(session.recent[-1]["latency_ms"] / 1000)
+        talon.speak(words="whisper stop")
+        talon.settle(quiet=0.05)
+        return talon.document[start:], latencies
+
     def run_bare(self, samples: Any, language: str, design: bool, whisper: Any = None) -> Tuple[str, float]:
         from superwhisper2.engine.transcriber import DecodeOptions
 
@@ -163,7 +185,23 @@ class Bench:
                     text, seconds = self.run_bare(samples, language, design, whisper)
                     self.results[name].append(dict(file=path.name, rep=repetition, text=text, seconds=seconds,
                                                    language=language, reference=reference))
+        self.run_sentences(files)
         return self.summary(files)
+
+    def run_sentences(self, files: List[Tuple[Path, str, Optional[str]]]) -> None:
+        from talon_sim import sentence_pieces
+
+        self.sentences: Dict[str, List[Dict[str, Any]]] = {"join": [], "alone": []}
+        shared = [(path, language, reference) for path, language, reference in files if reference]
+        for repetition in range(-1, self.args.repeat):  # -1: warm-up
+            for path, language, reference in shared:
+                pieces = sentence_pieces(path.name, self.samples[path])
+                for name in ("join", "alone"):
+                    text, latencies = self.run_sentence(pieces, language, join=name == "join")
+                    if repetition >= 0:
+                        self.sentences[name].append(dict(file=path.name, text=text, latencies=latencies,
+                                                          reference=reference, language=language))
+        self.talon.set_setting("user.whisper_join_pause", 3.0)
 
     def summary(self, files: List[Tuple[Path, str, Optional[str]]]) -> Dict[str, Any]:
         import jiwer
@@ -205,6 +243,16 @@ class Bench:
             wer[name] = {lang: round(float(jiwer.wer([a for a, _ in pairs], [b or "<empty>" for _, b in pairs])), 3)
                          for lang, pairs in sorted(by_language.items())}
         out["wer"] = wer
+        for name, runs in self.sentences.items():
+            latencies = [seconds for run in runs for seconds in run["latencies"]]
+            out[f"sentence_{name}_p50_ms"] = round(percentile(latencies, 0.5) * 1000, 1)
+            out[f"sentence_{name}_p95_ms"] = round(percentile(latencies, 0.95) * 1000, 1)
+            out[f"sentence_{name}_wer"] = round(float(jiwer.wer(
+                [normalise(run["reference"]) for run in runs], [normalise(run["text"]) or "<empty>" for run in runs])), 3)
+            out[f"sentence_{name}_texts"] = sorted({run["text"] for run in runs})
+        pairs = zip([s for run in self.sentences["join"] for s in run["latencies"]],
+                    [s for run in self.sentences["alone"] for s in run["latencies"]])
+        out["ratio_sentence_join_alone"] = round(statistics.median(j / a for j, a in pairs), 3)
         main = [r["main"] for r in self.results["plugin"]]
         out["main_thread_p95_ms"] = round(percentile(main, 0.95) * 1000, 2)
         out["model_load_s"] = round(self.model.load_seconds, 3)
@@ -249,6 +297,13 @@ def table(result: Dict[str, Any]) -> str:
         + (f"; plugin/stock with faster-whisper's default 4 CPU threads: {result['ratio_plugin_stock_default_threads']:.2f} "
            f"(stock p50 {result['stock_default_threads_p50_ms']:.0f} ms)" if "ratio_plugin_stock_default_threads" in result
            else ""),
+        f"- a sentence said with pauses ({len(result['sentence_join_texts'])} recordings cut into phrases), per phrase: "
+        f"heard with the previous phrase p50 {result['sentence_join_p50_ms']:.0f} ms, p95 "
+        f"{result['sentence_join_p95_ms']:.0f} ms, WER {result['sentence_join_wer']:.3f}; heard alone p50 "
+        f"{result['sentence_alone_p50_ms']:.0f} ms, p95 {result['sentence_alone_p95_ms']:.0f} ms, WER "
+        f"{result['sentence_alone_wer']:.3f}; join/alone (median of pairs): **{result['ratio_sentence_join_alone']:.2f}**",
+        *[f"  - joined: {text}" for text in result["sentence_join_texts"]],
+        *[f"  - alone: {text}" for text in result["sentence_alone_texts"]],
         f"- Talon main thread per phrase, p95: {result['main_thread_p95_ms']:.2f} ms; importing every file as Talon "
         f"does: {result['import_ms']:.0f} ms",
         f"- model load {result['model_load_s']:.2f} s + warm-up {result['model_warmup_s']:.2f} s; peak memory "
