@@ -20,7 +20,7 @@ from typing import Any, Callable, Deque, List, Optional, Tuple
 
 from talon import actions, cron
 
-from .engine.text import french_spacing, join
+from .engine.text import join
 
 CONTEXT_CHARS = 200  # the end of what this dictation typed, given to Whisper as its prompt
 UNDO_DEPTH = 20
@@ -172,11 +172,8 @@ class Typist:
         """What to insert for `phrase` after what this dictation typed."""
         before = self.tail if current else ""
         text = phrase.text
-        if joined:
-            boundary = phrase.boundary or ""
-            mark = french_spacing(boundary) if phrase.french else boundary
-            return join(before, mark + (" " + text if text.strip() else ""), phrase.french) if mark else join(
-                before, text, phrase.french)
+        if joined:  # the mark that ends the previous phrase, then this one (join spaces and cleans)
+            return join(before, (phrase.boundary or "") + " " + text, phrase.french)
         if phrase.boundary is not None and _SENTENCE_END.search(before):
             text = text.lstrip()
             text = text[:1].upper() + text[1:]  # written to go on a sentence that has ended after all

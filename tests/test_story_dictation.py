@@ -41,12 +41,9 @@ def test_saying_whisper_stop_brings_command_mode_back_and_nothing_more_is_typed(
 def test_two_phrases_are_joined_by_one_space(talon, phrases, transcripts, wer, story):
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
-    sim.speak(phrases["quilter_en.wav"])
-    sim.speak(phrases["jfk_en.flac"])
-    text = story.typed(sim, 2)
+    text = story.dictate(sim, phrases["quilter_en.wav"], phrases["jfk_en.flac"])
     assert not text.startswith(" ") and "  " not in text
-    assert ". And so" in text  # the first sentence ended: its mark, one space, a capital
+    assert ". And so" in text and text.endswith("country.")  # each sentence ends with its mark, then one space
     reference = transcripts["quilter_en.wav"]["text"] + " " + transcripts["jfk_en.flac"]["text"]
     assert wer(reference, text) <= 0.10
 
