@@ -149,7 +149,13 @@ def transcribe(
 
     result: Optional[Transcript] = None
     if previous is not None and not options.word_timestamps:
-        result = _continue_previous(model, samples, options, language, prompt, previous, span, timings)
+        try:
+            result = _continue_previous(model, samples, options, language, prompt, previous, span, timings)
+        except ModelError:
+            raise  # the model went away: the caller waits for the next one
+        except Exception as error:  # heard alone below, where a real device fault is raised again
+            log.warning("hearing the phrase with the previous one failed (%s: %s): hearing it alone",
+                        type(error).__name__, error)
     if result is None and options.word_timestamps:
         result = _transcribe_with_faster_whisper(model, samples, options, language, prompt, timings)
     elif result is None:
@@ -239,9 +245,12 @@ def _continue_previous(
     probability = 1.0
     if language is None:  # detected on this phrase's own audio: the previous one would sway it
         window = _window_seconds(samples.size / SAMPLE_RATE, options)
+        whisper = model.whisper
         encoded = _encode(model, samples, window, timings, "_language")
+        if whisper is None or model.whisper is not whisper:
+            raise ModelError("the model was released while a phrase was waiting for it")
         with model.lock:
-            language, probability = _detect_language(model.whisper, encoded, options.languages, previous.language)
+            language, probability = _detect_language(whisper, encoded, options.languages, previous.language)
     if language != previous.language:
         return None  # another language: not the same sentence
     window = _window_seconds(joined.size / SAMPLE_RATE, options)
@@ -330,8 +339,10 @@ def _decode_window(
 ) -> _Decoded:
     """Encode and decode `samples`; with `prefix`, the text must start with it and only what
     follows (`new_seconds` of the audio, at its end) is returned."""
-    encoded = _encode(model, samples, window, timings, suffix)
     whisper = model.whisper
+    encoded = _encode(model, samples, window, timings, suffix)
+    if whisper is None or model.whisper is not whisper:
+        raise ModelError("the model was released while a phrase was waiting for it")
     with model.lock:
         language_probability = 1.0
         if language is None:
