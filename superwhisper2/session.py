@@ -411,6 +411,10 @@ class Session:
                 self._failed(item, error)
                 return
             except Exception as error:  # AudioError, EngineError or a bug: the phrase is kept
+                if model.whisper is None or self.model is not model:
+                    # released under the phrase (ctranslate2 then says "No model replica is
+                    # available"): wait for the model that replaced it, as for a ModelError
+                    continue
                 if model.device == "cuda" and looks_like_cuda_failure(error):
                     reason = f"{type(error).__name__}: {error}"
                     on_main(lambda: self._cuda_failed(model, reason))
