@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional
 log = logging.getLogger("superwhisper2")
 
 MAX_BYTES = 2_000_000
+TAIL_BYTES = 64_000  # "whisper history" reads no more than this of each file
 
 
 def talon_home(plugin_file: str = __file__) -> str:
@@ -67,18 +68,28 @@ class History:
         return f"{root}.1{ext}"
 
     def last(self, count: int) -> List[Dict[str, Any]]:
-        """The newest `count` records, oldest first."""
+        """The newest `count` records, oldest first. Reads only the files' ends: this runs on
+        Talon's main thread, and the files may hold megabytes."""
         records: List[Dict[str, Any]] = []
         for path in (self.path, self.rotated_path):
             try:
-                with open(path, encoding="utf-8") as handle:
-                    lines = handle.readlines()
+                with open(path, "rb") as handle:
+                    size = handle.seek(0, os.SEEK_END)
+                    handle.seek(max(0, size - TAIL_BYTES))
+                    lines = handle.read().decode("utf-8", errors="replace").splitlines()[1 if size > TAIL_BYTES else 0:]
             except OSError:
                 continue
-            records = [json.loads(line) for line in lines if line.strip()][-count:] + records
+            records = [_record(line) for line in lines if line.strip()][-count:] + records
             if len(records) >= count:
                 break
         return records[-count:]
+
+
+def _record(line: str) -> Dict[str, Any]:
+    try:
+        return json.loads(line)
+    except ValueError:  # a line cut by a crash: shown as it is
+        return {"text": line}
 
 
 def history_path(setting: Optional[str]) -> str:

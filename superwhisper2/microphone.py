@@ -1,7 +1,7 @@
 """Fallback when Talon's phrases carry no audio: read the microphone through cubeb ourselves.
 
 `talon.lib.cubeb` is undocumented (TALON_FACTS: likely), so every step is guarded: if it is
-missing or fails, the user is told plainly and dictation stops rather than typing nothing.
+missing or fails, the caller is told (the session tells the user and stops dictation).
 Phrases are cut with an energy detector that adapts to the room (Silero checks them later).
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 import numpy as np
+
+from .runtime import runtime
 
 log = logging.getLogger("superwhisper2")
 
@@ -56,21 +58,34 @@ class PhraseCutter:
                 self.emit(samples)
 
 
+def state() -> Any:
+    """Where phrases come from (kept across reloads): `running` once the fallback reads the microphone."""
+    holder = runtime()
+    if not hasattr(holder, "microphone"):
+        holder.microphone = _State()  # type: ignore[attr-defined]
+    return holder.microphone
+
+
 class _State:
-    stream: Optional[Any] = None
-    cutter: Optional[PhraseCutter] = None
+    def __init__(self) -> None:
+        self.stream: Optional[Any] = None
+        self.cutter: Optional[PhraseCutter] = None
+        self.phrases_without_audio = 0
+
+    @property
+    def running(self) -> bool:
+        return self.stream is not None
 
 
-_state = _State()
-
-
-def phrases_without_audio(session: Any) -> None:
-    """Talon gave a phrase without samples: start our own stream, or stop with a clear message."""
-    if _state.stream is not None:
+def open_fallback(emit: Callable[[np.ndarray], Any], fail: Callable[[str], Any]) -> None:
+    """Talon's phrases keep coming without samples: read the microphone ourselves, cutting
+    phrases for `emit`; `fail(reason)` when that is impossible too."""
+    current = state()
+    if current.stream is not None:
         return
     try:
         cubeb = _import_cubeb()
-        cutter = PhraseCutter(session.heard)
+        cutter = PhraseCutter(emit)
         params = cubeb.StreamParams(format=cubeb.SampleFormat.FLOAT32NE, rate=RATE, channels=1)
 
         def on_audio(stream: Any, in_frames: Any, out_frames: Any) -> int:
@@ -81,12 +96,9 @@ def phrases_without_audio(session: Any) -> None:
         stream.start()
     except Exception as error:
         log.error("superwhisper2: phrases carry no audio and the microphone stream failed: %r", error)
-        from . import session as sessions
-
-        reason = f"{type(error).__name__}: {error}"  # `error` is unbound once this block ends
-        sessions.on_main(lambda: _give_up(session, reason))
+        fail(f"{type(error).__name__}: {error}")
         return
-    _state.stream, _state.cutter = stream, cutter
+    current.stream, current.cutter = stream, cutter
     log.warning("superwhisper2: Talon's phrases carry no audio; reading the microphone through cubeb")
 
 
@@ -98,18 +110,11 @@ def _import_cubeb() -> Any:
     return cubeb
 
 
-def _give_up(session: Any, reason: str) -> None:
-    session._notify(
-        "No audio for Whisper",
-        f"Talon's phrases carry no audio and its microphone stream (talon.lib.cubeb) is unavailable ({reason}). "
-        "Dictation stopped.",
-    )
-    session.stop()
-
-
 def close() -> None:
-    """Dictation stopped: release the microphone."""
-    stream, _state.stream, _state.cutter = _state.stream, None, None
+    """Dictation stopped: release the microphone; the next dictation starts with Talon's audio."""
+    current = state()
+    stream, current.stream, current.cutter = current.stream, None, None
+    current.phrases_without_audio = 0
     if stream is not None:
         try:
             stream.stop()

@@ -7,12 +7,13 @@ current values into a ModelSpec, DecodeOptions and PluginOptions.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 from .engine.guard import GateOptions
 from .engine.models import ModelSpec
-from .engine.transcriber import DecodeOptions
+from .engine.options import DecodeOptions
 
 # name (without "user.") -> (type, default, description)
 SETTINGS: Dict[str, Tuple[type, Any, str]] = {
@@ -36,7 +37,7 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_no_speech_threshold": (float, 0.6, "Above this no-speech probability (and unsure), a phrase is silence"),
     "whisper_initial_prompt": (str, "", "Text given to Whisper before every phrase (style, spelling)"),
     "whisper_hotwords": (str, "", "Words Whisper should expect (names, jargon)"),
-    "whisper_min_window": (float, 5.0, "Shortest encoder window in seconds (short-window encoding)"),
+    "whisper_min_window": (float, 0.0, "Shortest encoder window in seconds (0 = by device: the full 30 s on CUDA, 15 s on the CPU)"),
     "whisper_short_window": (bool, True, "Encode phrases in a short window instead of Whisper's 30 s"),
     "whisper_vad": (bool, True, "Skip phrases without speech (Silero VAD) before Whisper"),
     "whisper_word_timestamps": (bool, False, "Compute word timestamps (slower: uses faster-whisper's full path)"),
@@ -49,7 +50,8 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_hotkey_in_sleep": (bool, False, "Let Win+Shift+V start dictation from sleep mode"),
     "whisper_type_delay_ms": (int, 300, "After the hotkey, wait this long before typing (modifiers released)"),
     "whisper_spoken_punctuation": (bool, True, "Say 'virgule', 'à la ligne', 'comma', 'new line'... to type punctuation"),
-    "whisper_join_pause": (float, 3.0, "A phrase said within this many seconds of the previous one is heard with it, so a sentence cut by a pause reads as one; a phrase's closing mark waits as long for the next (0 = off)"),
+    "whisper_join_pause": (float, 0.0, "A phrase said within this many seconds of the previous one is heard with it, so a sentence cut by a pause reads as one; a phrase's closing mark waits as long for the next (0 = off)"),
+    "whisper_context_chars": (int, 200, "How much of what this dictation typed is given to Whisper as context for the next phrase, in characters (0 = none)"),
     "whisper_french_spacing": (bool, True, "French typography: a no-break space before ; : ! ? in French text"),
     "whisper_history_file": (str, "", "Where every transcription is kept (empty: superwhisper2/history.jsonl in Talon's home)"),
 }
@@ -70,7 +72,8 @@ class PluginOptions:
     history_file: str = ""
     spoken_punctuation: bool = True
     french_spacing: bool = True
-    join_pause: float = 3.0
+    join_pause: float = 0.0
+    context_chars: int = 200
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def read_options(get: Callable[[str], Any]) -> Options:
         hotwords=values["whisper_hotwords"].strip() or None,
         word_timestamps=values["whisper_word_timestamps"],
         short_window=values["whisper_short_window"],
-        min_window=min(30.0, max(1.0, values["whisper_min_window"])),
+        min_window=0.0 if values["whisper_min_window"] <= 0 else min(30.0, max(1.0, values["whisper_min_window"])),
         vad=values["whisper_vad"],
         gate=GateOptions(),
         max_seconds=max(1.0, values["whisper_max_phrase"]),
@@ -135,6 +138,7 @@ def read_options(get: Callable[[str], Any]) -> Options:
         spoken_punctuation=values["whisper_spoken_punctuation"],
         french_spacing=values["whisper_french_spacing"],
         join_pause=min(30.0, max(0.0, values["whisper_join_pause"])),
+        context_chars=max(0, values["whisper_context_chars"]),
     )
     return Options(model, decode, plugin)
 
@@ -161,3 +165,24 @@ def parse_temperatures(text: str) -> Tuple[float, ...]:
     except ValueError:
         return (0.0,)
     return tuple(value for value in values if 0.0 <= value <= 2.0) or (0.0,)
+
+
+TEMPLATE_HEAD = """\
+# superwhisper2's settings, each with its default (declared in options.py, applied by Talon).
+# Nothing here is active: uncomment a line (and `settings():`) to change it for every mode,
+# or set it in a .talon file of your own. A file of yours without a `mode:` line applies in
+# command mode, which is where dictation starts: superwhisper2 reads its settings when you
+# press Win+Shift+V (or say "whisper start") and keeps them until "whisper stop".
+mode: all
+-
+# settings():"""
+
+
+def settings_template() -> str:
+    """settings.talon's text: every setting as a comment with its default (a test keeps the file so)."""
+    lines: List[str] = [TEMPLATE_HEAD]
+    for name, (kind, default, desc) in SETTINGS.items():
+        lines += [f"#     # {part}" for part in textwrap.wrap(desc, 92)]
+        value = f'"{default}"' if kind is str else (int(default) if kind is bool else default)
+        lines.append(f"#     user.{name} = {value}")
+    return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from talon import Module, actions, app, cron
 
-from . import overlay
+from . import overlay, runtime
 from . import session as sessions
 from .options import SETTINGS
 
@@ -38,6 +38,10 @@ class Actions:
     def whisper_toggle():
         """Start dictating with Whisper, or stop if already dictating"""
         sessions.current().toggle()
+
+    def whisper_hotkey_down():
+        """The dictation hotkey went down: type nothing until it comes up (it toggles then)"""
+        sessions.current().hotkey_down()
 
     def whisper_start():
         """Start dictating with Whisper"""
@@ -70,7 +74,7 @@ class Actions:
     def whisper_history():
         """Show the last transcriptions"""
         session = sessions.current()
-        records = session.history.last(8) if session.history is not None else []
+        records = session.history.last(8) if session.history is not None else []  # reads the file's end only
         overlay.show_lines(["Whisper history"] + [overlay.tail(r.get("text", ""), 70) for r in records], seconds=10)
 
     def whisper_language(language: str):
@@ -141,13 +145,13 @@ def on_ready() -> None:
         return
     session = sessions.current()
     session.on_status = overlay.refresh
-    sessions.ensure_worker()
+    runtime.ensure_worker()
     session.refresh_options()
-    holder = sessions.runtime()
+    holder = runtime.runtime()
     cron.cancel(getattr(holder, "settings_job", None))
     holder.settings_job = cron.interval("2s", _watch_settings)
     if not getattr(holder, "atexit_registered", False):
-        atexit.register(sessions.shutdown)
+        atexit.register(runtime.shutdown)
         holder.atexit_registered = True
 
 
@@ -160,8 +164,9 @@ def _installed(package: str) -> bool:
 
 
 def _watch_settings() -> None:
-    """A changed model setting reloads the model in the background; other settings apply at once."""
-    sessions.current().refresh_options()
+    """In command mode, between dictations: a changed model setting loads the model in the
+    background, so the next dictation starts with it."""
+    sessions.current().refresh_options(poll=True)
 
 
 app.register("ready", on_ready)

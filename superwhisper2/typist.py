@@ -21,6 +21,7 @@ from typing import Any, Callable, Deque, List, Optional, Tuple
 from talon import actions, cron
 
 from .engine.text import join
+from .runtime import register
 
 CONTEXT_CHARS = 200  # the end of what this dictation typed, given to Whisper as its prompt
 UNDO_DEPTH = 20
@@ -44,6 +45,7 @@ class Phrase:
     boundary: Optional[str] = None  # the mark ending phrase `after` (heard with this one); None: heard alone
     after: int = 0
     hold: bool = False  # hold this phrase's closing mark back for the next phrase to decide
+    undo: Optional[Callable[[], Any]] = None  # not text: undo the last phrase (this is called if none)
 
 
 @dataclass
@@ -56,10 +58,11 @@ class Piece:
     replaced: Optional[Tuple[int, str]] = None  # the held mark (phrase, mark) its boundary replaced
 
 
+@register
 class Typist:
     """Keeps what each dictation typed, and types new phrases after it."""
 
-    def __init__(self, previous: Optional[Any] = None) -> None:
+    def __init__(self) -> None:
         self.dictation = 0
         self.tail = ""  # end of what the current dictation typed
         self.hold_until = 0.0
@@ -70,12 +73,6 @@ class Typist:
         self.busy: Callable[[], bool] = lambda: False  # a phrase is waiting for Whisper
         self.job: Any = None
         self.close_job: Any = None
-        if previous is not None:  # a reload: what was typed and queued stays (older shapes are left out)
-            for name in ("dictation", "tail", "hold_until", "held", "close_after", "busy"):
-                if hasattr(previous, name):
-                    setattr(self, name, getattr(previous, name))
-            self.queue = deque(item for item in getattr(previous, "queue", ()) if hasattr(item, "number"))
-            self.pieces = [piece for piece in getattr(previous, "pieces", ()) if hasattr(piece, "number")]
 
     def new_dictation(self, dictation: int) -> None:
         self.close()
@@ -83,10 +80,24 @@ class Typist:
         self.tail = ""
 
     def hold(self, seconds: float) -> None:
-        """Type nothing for `seconds` (the hotkey was just pressed)."""
+        """Type nothing for `seconds` (the hotkey went down)."""
         self.hold_until = max(self.hold_until, time.monotonic() + seconds)
 
-    def context(self, dictation: int, since: int = 0, before: Optional[int] = None) -> Optional[str]:
+    def hold_for(self, seconds: float) -> None:
+        """Type nothing for exactly `seconds` from now (the hotkey came up: a longer hold ends)."""
+        self.hold_until = time.monotonic() + seconds
+        cron.cancel(self.job)
+        self.job = None
+        if self.queue:
+            self._flush()
+
+    def request_undo(self, nothing: Callable[[], Any]) -> None:
+        """Undo the last phrase once what is queued before it is typed; `nothing()` if there is none."""
+        self.queue.append(Phrase(self.dictation, -1, "", lambda typed, error: None, undo=nothing))
+        self._flush()
+
+    def context(self, dictation: int, since: int = 0, before: Optional[int] = None,
+                chars: int = CONTEXT_CHARS) -> Optional[str]:
         """The end of what dictation `dictation` typed from phrase `since` on, stopping before
         phrase `before`, for Whisper's prompt (read by the worker)."""
         held = self.held
@@ -95,7 +106,7 @@ class Typist:
             for piece in list(self.pieces)
             if piece.dictation == dictation and piece.number >= since and (before is None or piece.number < before)
         )
-        return text.strip()[-CONTEXT_CHARS:] or None
+        return text.strip()[-chars:] or None if chars > 0 else None
 
     def pending(self) -> int:
         return len(self.queue)
@@ -135,6 +146,10 @@ class Typist:
             return
         while self.queue:
             phrase = self.queue.popleft()
+            if phrase.undo is not None:
+                if not self.undo():
+                    phrase.undo()
+                continue
             current = phrase.dictation == self.dictation
             replaced = self._take_held(phrase) if current else None
             if replaced is None:
@@ -196,10 +211,10 @@ class Typist:
         else:
             self.close()
 
-    def undo(self) -> int:
-        """Remove the last phrase we typed with backspaces; returns how many were pressed."""
+    def undo(self) -> bool:
+        """Remove the last phrase we typed with backspaces; False when there was none."""
         if not self.pieces:
-            return 0
+            return False
         last = self.pieces.pop()
         if self.held is not None and self.held[0] == last.number:
             self.held = None  # never typed: nothing to remove
@@ -209,7 +224,7 @@ class Typist:
         if last.replaced is not None and self.pieces and self.pieces[-1].number == last.replaced[0]:
             self.held = last.replaced  # the phrase before ends as it did: its mark waits again
             self._close_later()
-        return len(last.typed)
+        return True
 
     def _resume(self) -> None:
         self.job = None

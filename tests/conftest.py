@@ -124,7 +124,7 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
             holder.exiting.set()
             holder.queue.put(None)
             if holder.session is not None:
-                holder.session.model_ready.set()
+                holder.session.keeper.ready.set()
             if holder.worker is not None:
                 holder.worker.join(5)
 

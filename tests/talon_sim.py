@@ -7,9 +7,11 @@ file does nothing (Talon imports it too): everything happens when a test builds 
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import queue
+import random
 import re
 import sys
 import threading
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 MAIN_THREAD_NAME = "talon-main"
+_ATEXIT_REGISTER = atexit.register
 PHRASE_THREAD_NAME = "talon-speech"
 
 
@@ -262,6 +265,27 @@ class TalonFile:
     settings: Dict[str, Any]
     hotkeys: Dict[str, List[Tuple[str, List[Any]]]]  # key -> actions
     commands: List[Tuple[List[Tuple[str, str]], List[Tuple[str, List[Any]]]]]  # rule, actions
+    apps: Dict[str, List[str]] = field(default_factory=dict)  # "app.exe"/"app.name" -> values, OR-ed
+
+    @property
+    def requirements(self) -> int:
+        """How specific the header is: one per kind of requirement (mode, os, app.exe...)."""
+        return sum(1 for kind in (self.modes, self.oses, *self.apps.values()) if kind)
+
+
+HEADER_KINDS = ("mode", "os", "app.exe", "app.name")
+
+
+def _header_line(path: str, key: str, value: str, modes: List[str], oses: List[str],
+                 apps: Dict[str, List[str]]) -> None:
+    if key == "mode":
+        modes.append(value)
+    elif key == "os":
+        oses.append(value)
+    elif key in ("app.exe", "app.name"):
+        apps.setdefault(key, []).append(value.lower())
+    else:
+        raise NotImplementedError(f"{path}: header '{key}:' is not simulated")
 
 
 def parse_talon_file(path: str) -> TalonFile:
@@ -271,6 +295,7 @@ def parse_talon_file(path: str) -> TalonFile:
     tree = tst.parse_file(path, raise_parse_error=True)
     modes: List[str] = []
     oses: List[str] = []
+    apps: Dict[str, List[str]] = {}
     settings: Dict[str, Any] = {}
     hotkeys: Dict[str, List[Tuple[str, List[Any]]]] = {}
     commands: List[Tuple[List[Tuple[str, str]], List[Tuple[str, List[Any]]]]] = []
@@ -283,12 +308,7 @@ def parse_talon_file(path: str) -> TalonFile:
                 key, value = match.left.text.strip(), match.right.text.strip()
                 if match.modifiers:
                     raise NotImplementedError(f"{path}: match modifiers are not simulated")
-                if key == "mode":
-                    modes.append(value)
-                elif key == "os":
-                    oses.append(value)
-                else:
-                    raise NotImplementedError(f"{path}: header '{key}:' is not simulated")
+                _header_line(path, key, value, modes, oses, apps)
         elif kind == "TalonDeclarations":
             for declaration in part.children:
                 dkind = type(declaration).__name__
@@ -303,7 +323,17 @@ def parse_talon_file(path: str) -> TalonFile:
                     commands.append((_rule(declaration.left), _actions(declaration.right)))
                 elif dkind != "TalonComment":
                     raise NotImplementedError(f"{path}: {dkind} is not simulated")
-    return TalonFile(path, modes, oses, settings, hotkeys, commands)
+    return TalonFile(path, modes, oses, settings, hotkeys, commands, apps)
+
+
+def _header_lines(header: str) -> List[Tuple[str, str]]:
+    """"mode: all\napp.exe: code.exe" -> [("mode", "all"), ("app.exe", "code.exe")]."""
+    lines = []
+    for line in (header or "").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() and value.strip():
+            lines.append((key.strip(), value.strip()))
+    return lines
 
 
 def _literal(node: Any) -> Any:
@@ -316,6 +346,8 @@ def _literal(node: Any) -> Any:
         return float(node.text)
     if kind == "TalonUnaryOperator" and node.operator.text == "-":
         return -_literal(node.right)
+    if kind == "TalonVariable" and node.text in ("true", "false"):
+        return node.text == "true"
     raise NotImplementedError(f"literal {kind} ({node.text}) is not simulated")
 
 
@@ -390,6 +422,16 @@ class Talon:
     samples_on_rejected: whether a phrase no rule matched still carries "samples" (unknown).
     reload_clears_callbacks: whether Talon drops a reloaded file's speech/app callbacks (unknown).
     phrases_have_samples: False models a Talon that gives phrases no audio at all.
+    chain_commands: whether an utterance ending in a command runs as `<phrase>` then that command
+        (TALON_FACTS: likely; talonhub/community#1458) rather than as one `<phrase>`.
+    reload_in_place: whether a reloaded file's new code runs in the module object its siblings
+        imported (they see it) or in a new one (they keep the old code); not documented.
+    modifier_hold_seconds: how long the hotkey's keys stay down (None: 0.1 to 1.5 s, drawn
+        per press); the modifiers come up `modifier_lag_seconds` after the key.
+    reuse_sample_buffer: Talon's buffer holding a phrase's samples is overwritten once the
+        phrase's callbacks return (whether Talon reuses it is not known: a plugin must copy).
+    setting_tie: which of two equally specific active files wins a setting ("last" loaded or
+        "first"): not documented, so the plugin must not depend on it.
     """
 
     def __init__(
@@ -400,10 +442,18 @@ class Talon:
         samples_on_rejected: bool = False,
         reload_clears_callbacks: bool = False,
         phrases_have_samples: bool = True,
-        modifier_hold_seconds: float = 0.15,
+        modifier_hold_seconds: Optional[float] = None,
+        modifier_lag_seconds: float = 0.15,
         cubeb: Optional[Any] = None,
         unavailable: Sequence[str] = (),
         community: bool = False,
+        chain_commands: bool = False,
+        reload_in_place: bool = False,
+        reuse_sample_buffer: bool = True,
+        setting_tie: str = "last",
+        app_exe: str = "notepad.exe",
+        app_name: str = "Notepad",
+        seed: int = 0,
     ) -> None:
         self.user_dir = os.path.abspath(user_dir)
         self.platform = platform
@@ -412,6 +462,15 @@ class Talon:
         self.reload_clears_callbacks = reload_clears_callbacks
         self.phrases_have_samples = phrases_have_samples
         self.modifier_hold_seconds = modifier_hold_seconds
+        self.modifier_lag_seconds = modifier_lag_seconds
+        self.chain_commands = chain_commands
+        self.reload_in_place = reload_in_place
+        self.reuse_sample_buffer = reuse_sample_buffer
+        self.setting_tie = setting_tie
+        self.app_exe, self.app_name = app_exe, app_name  # the focused application
+        self.random = random.Random(seed)
+        self.presses: List[float] = []  # how long each press held its keys
+        self.atexit: List[Callable[[], Any]] = []  # what user code registered with atexit
         self.cubeb = cubeb
         self.community = community  # talonhub/community's actions (user.edit_text_file) are installed
         self.opened: List[str] = []
@@ -430,6 +489,7 @@ class Talon:
         self.callback_owner: Dict[int, str] = {}
         self.imgui_windows: List[_ImguiWindow] = []
         self.talon_files: Dict[str, TalonFile] = {}
+        self.test_files: Dict[str, TalonFile] = {}  # the user's own files, as set_setting writes them
         self.modes: set = {"command"}
         self.speech_enabled = True
         self.typed: List[str] = []
@@ -484,6 +544,7 @@ class Talon:
             sys.meta_path.insert(0, _Unavailable(self.unavailable))
         sys.modules["talon"] = self._talon_pkg
         sys.modules["talon.lib"] = self._talon_pkg.lib
+        atexit.register = self._atexit_register  # type: ignore[assignment]  # run at `exit`, not at the process's
         if self.cubeb is not None:
             sys.modules["talon.lib.cubeb"] = self.cubeb
             self._talon_pkg.lib.cubeb = self.cubeb
@@ -509,7 +570,9 @@ class Talon:
         self.call_on_main(lambda: [fn() for fn in list(self.app_callbacks.get("ready", []))])
         return self
 
-    def _load_file(self, path: str) -> None:
+    def _load_file(self, path: str, in_place: bool = False) -> None:
+        """Import (or re-import) one file. `in_place`: the new code runs in the module object
+        already there, so files that imported it see the new code."""
         if path.endswith(".talon"):
             self.talon_files[path] = parse_talon_file(path)
             return
@@ -519,7 +582,9 @@ class Talon:
         self._ensure_packages(name)
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
+        module = self._modules.get(path) if in_place else None
+        if module is None:
+            module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         self.importing = name
         started = time.perf_counter()
@@ -533,6 +598,11 @@ class Talon:
             self.import_seconds[name] = time.perf_counter() - started
             self.importing = None
         self._modules[path] = module
+
+    def _atexit_register(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """atexit.register as seen by user code at import: run when this Talon exits."""
+        self.atexit.append(lambda: fn(*args, **kwargs))
+        return fn
 
     def _ensure_packages(self, name: str) -> None:
         parts = name.split(".")
@@ -565,7 +635,7 @@ class Talon:
                 callbacks[:] = [fn for fn in callbacks if getattr(fn, "__module__", "") != name]
             for topic, callbacks in self.app_callbacks.items():
                 callbacks[:] = [fn for fn in callbacks if getattr(fn, "__module__", "") != name]
-        self._load_file(path)
+        self._load_file(path, in_place=self.reload_in_place)
 
     def stop(self) -> None:
         """Talon exits: stop its threads and restore sys.modules."""
@@ -580,20 +650,28 @@ class Talon:
             sys.modules.pop(name, None)
         sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _Unavailable)]
         sys.modules.update(self._saved_modules)
+        if getattr(atexit.register, "__self__", None) is self:
+            atexit.register = _ATEXIT_REGISTER  # type: ignore[assignment]
 
     # -- settings and modes --------------------------------------------------------------------
 
     def setting(self, name: str) -> Any:
+        """The value of the most specific active file or context that sets `name` (fact: likely);
+        between equally specific ones, `setting_tie` decides (not documented)."""
         if self.importing is not None:
             raise SettingsReadDuringImport(f"setting {name} read while importing {self.importing}")
-        value = None
-        found = False
-        for talon_file in self.talon_files.values():
+        candidates: List[Tuple[int, Any]] = []
+        for talon_file in list(self.talon_files.values()) + list(self.test_files.values()):
             if name in talon_file.settings and self._file_active(talon_file):
-                value, found = talon_file.settings[name], True
+                candidates.append((talon_file.requirements, talon_file.settings[name]))
         for context in self.contexts:
             if name in context.settings and self._context_active(context):
-                value, found = context.settings[name], True
+                candidates.append((len(_header_lines(context.matches)), context.settings[name]))
+        found = bool(candidates)
+        if found:
+            top = max(level for level, _ in candidates)
+            tied = [value for level, value in candidates if level == top]
+            value = tied[-1] if self.setting_tie == "last" else tied[0]
         if name not in self.settings_decl:
             if found:
                 return value
@@ -601,20 +679,47 @@ class Talon:
         kind, default, _ = self.settings_decl[name]
         return kind(value) if found else default
 
-    def set_setting(self, name: str, value: Any) -> None:
-        """The user edits a .talon settings block (applies in every mode)."""
-        context = Context(self, "test")
-        context.settings[name] = value
+    def set_setting(self, name: str, value: Any, header: str = "") -> None:
+        """The user sets `name` in a .talon file of their own with this header: with none (as
+        community's settings.talon), it applies in command mode only (fact: sure)."""
+        talon_file = self.test_files.get(header)
+        if talon_file is None:
+            modes: List[str] = []
+            oses: List[str] = []
+            apps: Dict[str, List[str]] = {}
+            for key, value_ in _header_lines(header):
+                _header_line("<test>", key, value_, modes, oses, apps)
+            talon_file = TalonFile(f"<user file: {header or 'no header'}>", modes, oses, {}, {}, [], apps)
+            self.test_files[header] = talon_file
+        talon_file.settings[name] = value
+
+    def add_user_file(self, relative_path: str, text: str) -> str:
+        """The user saves a file in their user directory; Talon loads it."""
+        path = os.path.join(self.user_dir, relative_path)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        if self.ready:
+            self.call_on_main(lambda: self._load_file(path))
+        return path
 
     def _file_active(self, talon_file: TalonFile) -> bool:
         if talon_file.oses and self.platform not in talon_file.oses:
+            return False
+        if "app.exe" in talon_file.apps and self.app_exe.lower() not in talon_file.apps["app.exe"]:
+            return False
+        if "app.name" in talon_file.apps and self.app_name.lower() not in talon_file.apps["app.name"]:
             return False
         modes = talon_file.modes or ["command"]
         return "all" in modes or any(mode in self.modes for mode in modes)
 
     def _context_active(self, context: Context) -> bool:
-        match = re.fullmatch(r"\s*mode:\s*(\S+)\s*", context.matches or "")
-        return not context.matches or (match is not None and match.group(1) in self.modes)
+        lines = _header_lines(context.matches)
+        modes = [value for key, value in lines if key == "mode"]
+        apps = [value.lower() for key, value in lines if key == "app.exe"]
+        if apps and self.app_exe.lower() not in apps:
+            return False
+        return not modes or "all" in modes or any(mode in self.modes for mode in modes)
 
     # -- the main thread -----------------------------------------------------------------------
 
@@ -761,44 +866,78 @@ class Talon:
 
     # -- the user's keyboard -------------------------------------------------------------------
 
-    def press(self, key: str) -> None:
-        """Press a key combination: the active hotkey runs on the main thread, modifiers held a moment."""
+    def press(self, key: str, wait: bool = True) -> None:
+        """The user presses a key combination and lets go: `key(...)` bindings run on the main
+        thread at once, `key(...:up)` ones when the key comes up; the modifiers come up a
+        moment later. Typing while they are down types modified keys (talonvoice/talon#675)."""
         modifiers = key.split("-")[:-1]
+        hold = self.modifier_hold_seconds
+        if hold is None:
+            hold = self.random.uniform(0.1, 1.5)
+        self.presses.append(hold)
+        pressed = time.monotonic()
         if modifiers:
-            self._modifiers_down_until = time.monotonic() + self.modifier_hold_seconds
-        bindings = [f.hotkeys[key] for f in self.talon_files.values() if key in f.hotkeys and self._file_active(f)]
-        if not bindings:
+            self._modifiers_down_until = max(self._modifiers_down_until, pressed + hold + self.modifier_lag_seconds)
+        down = self._bindings(key)
+        if not down and not self._bindings(key + ":up"):
             self.keys.append(f"unbound:{key}")
-            return
-        self.call_on_main(lambda: self.run_actions(bindings[0]))
+        if down:
+            self.call_on_main(lambda: self.run_actions(down[0]))
+        released = threading.Event()
+
+        def release() -> None:
+            up = self._bindings(key + ":up")  # the modes may have changed since the key went down
+            try:
+                if up:
+                    self.run_actions(up[0])
+            finally:
+                released.set()
+
+        self._schedule(max(0.0, pressed + hold - time.monotonic()), release, None)
+        if wait:
+            released.wait(30)
+            time.sleep(max(0.0, self._modifiers_down_until - time.monotonic()) if modifiers else 0.0)
+
+    def _bindings(self, key: str) -> List[List[Tuple[str, List[Any]]]]:
+        return [f.hotkeys[key] for f in self.talon_files.values() if key in f.hotkeys and self._file_active(f)]
 
     def hotkeys_active(self, key: str) -> bool:
-        return any(key in f.hotkeys and self._file_active(f) for f in self.talon_files.values())
+        return bool(self._bindings(key) or self._bindings(key + ":up"))
 
     # -- the user's voice ----------------------------------------------------------------------
 
-    def speak(self, samples: Any = None, words: Optional[str] = None, wait: bool = True) -> Phrase:
+    def speak(self, samples: Any = None, words: Optional[str] = None, wait: bool = True,
+              word_times: Optional[Sequence[Tuple[float, float]]] = None) -> Phrase:
         """Talon's VAD cut a phrase: `words` is what Talon's own recogniser made of it.
 
         words=None: the recogniser matches what it can; with a `<phrase>` rule active, some words.
+        `word_times`: each word's (start, end) in seconds into `samples` (default: spread evenly).
         """
         if not self.speech_enabled:
             raise RuntimeError("speech is disabled: Talon hears nothing")
         heard = words.lower().split() if words is not None else ["some", "dictated", "words"]
         phrase = Phrase(heard, samples, time.monotonic())
         self.phrases.append(phrase)
-        matched = self._match(heard)
-        if matched is None:
+        sequence = self._match(heard)
+        if not sequence:
             phrase.words = []
+        seconds = len(samples) / 16_000 if samples is not None and hasattr(samples, "__len__") else 0.5 * len(heard)
+        if word_times is None:
+            step = seconds / max(1, len(phrase.words))
+            word_times = [(i * step, (i + 1) * step) for i in range(len(phrase.words))]
+        ts = time.perf_counter()
         payload: Dict[str, Any] = {
-            "phrase": [Word(w, 0.0, 0.0) for w in phrase.words],
-            "parsed": _ParsedPhrase([matched] if matched else []),
-            "_ts": phrase.delivered_at,
+            "phrase": [Word(w, ts + start, ts + end) for w, (start, end) in zip(phrase.words, word_times)],
+            "parsed": _ParsedPhrase(sequence),
+            "_ts": ts,
             "_metadata": {"emit": 0.0, "decode": 0.0},
         }
-        with_samples = self.phrases_have_samples and (matched is not None or self.samples_on_rejected)
+        with_samples = self.phrases_have_samples and (bool(sequence) or self.samples_on_rejected)
         if with_samples and samples is not None:
-            payload["samples"] = samples
+            import numpy as np
+
+            own = isinstance(samples, np.ndarray) and samples.dtype == np.float32
+            payload["samples"] = samples.copy() if own else samples  # Talon's buffer, not the caller's
         done = threading.Event()
         if self.phrase_thread == "main":
             self._schedule(0, lambda: self._deliver(phrase, payload, done), None)
@@ -808,16 +947,30 @@ class Talon:
             done.wait(30)
         return phrase
 
-    def _match(self, words: List[str]) -> Optional[Tuple[List[Tuple[str, List[Any]]], str]]:
+    def _match(self, words: List[str]) -> List[Tuple[List[Tuple[str, List[Any]]], str]]:
+        """The commands an utterance runs: the best whole match, or with `chain_commands` a
+        `<phrase>` then a command that ends the utterance (talonhub/community#1458)."""
         best = None
+        literal_tails = []
         for talon_file in self.talon_files.values():
             if not self._file_active(talon_file):
                 continue
             for rule, actions in talon_file.commands:
                 score = _match_rule(rule, words)
+                name = " ".join(w for _, w in rule)
                 if score is not None and (best is None or score > best[0]):
-                    best = (score, actions, " ".join(w for _, w in rule))
-        return None if best is None else (best[1], best[2])
+                    best = (score, actions, name)
+                if all(kind == "word" for kind, _ in rule) and 0 < len(rule) < len(words):
+                    if [w for _, w in rule] == words[-len(rule):]:
+                        literal_tails.append((len(rule), actions, name))
+        if best is None:
+            return []
+        if self.chain_commands and literal_tails and best[0] < len(words):
+            size, actions, name = max(literal_tails, key=lambda tail: tail[0])
+            head = self._match(words[:-size]) if len(words) > size else []
+            if head:
+                return head + [(actions, name)]
+        return [(best[1], best[2])]
 
     def _speech_loop(self) -> None:
         while True:
@@ -841,12 +994,16 @@ class Talon:
             sequence = payload["parsed"]._sequence if payload.get("parsed") is not None else []
             phrase.cancelled = not payload.get("phrase") or not sequence
             if not phrase.cancelled:
-                actions, rule = sequence[0]
-                phrase.ran = self.call_on_main(lambda: self.run_actions(actions)) if self.phrase_thread != "main" \
-                    else self.run_actions(actions)
+                every = [action for actions, _ in sequence for action in actions]
+                phrase.ran = self.call_on_main(lambda: self.run_actions(every)) if self.phrase_thread != "main" \
+                    else self.run_actions(every)
             for fn in list(self.speech_callbacks.get("phrase", [])):
                 fn(payload)
         finally:
+            samples = payload.get("samples")
+            if self.reuse_sample_buffer and samples is not None and samples is not phrase.samples \
+                    and getattr(samples, "dtype", None) is not None and samples.dtype.kind == "f":
+                samples[:] = 0.0  # Talon's buffer is refilled by the next phrase
             done.set()
 
     # -- what the user sees --------------------------------------------------------------------
@@ -861,8 +1018,10 @@ class Talon:
             self._schedule(0, fn, None)  # registered after launch: runs now (fact: sure)
 
     def exit(self) -> None:
-        """Talon quits: `exit` callbacks run, then the process's atexit handlers would."""
+        """Talon quits: `exit` callbacks run, then the handlers user code gave atexit."""
         for fn in list(self.app_callbacks.get("exit", [])):
+            fn()
+        for fn in reversed(self.atexit):
             fn()
 
     @property
@@ -1020,7 +1179,10 @@ import types
 user = user_dir_with(sys.argv[1], os.path.join(tempfile.mkdtemp(), "user"))
 threads = threading.active_count()
 sim = Talon(user, unavailable=["pytest", "_pytest", "jiwer", "hypothesis", "faster_whisper", "ctranslate2",
-                                "onnxruntime", "tokenizers", "av", "psutil", "superwhisper2", "talon_sim", "conftest"])
+                                "onnxruntime", "tokenizers", "av", "psutil", "superwhisper2", "talon_sim", "conftest",
+                                # Talon's main platform is Windows: Unix-only modules are absent there
+                                "resource", "fcntl", "termios", "pwd", "grp", "tty", "pty", "posix", "syslog",
+                                "crypt", "readline", "curses"])
 import numpy  # Talon has numpy loaded before any user file
 sim._install_talon()
 pkg = types.ModuleType("user"); pkg.__path__ = [user]; sys.modules["user"] = pkg

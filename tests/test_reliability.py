@@ -238,6 +238,6 @@ def test_talon_exit_ends_the_worker_even_mid_transcription(talon, phrases, story
     sim.speak(phrases["jfk_en.flac"])
     worker = story.holder().worker
     time.sleep(0.05)
-    sys.modules["user.superwhisper2.superwhisper2.session"].shutdown(timeout=1.0)
+    sys.modules["user.superwhisper2.superwhisper2.runtime"].shutdown(timeout=1.0)
     worker.join(1.0)
     assert not worker.is_alive()

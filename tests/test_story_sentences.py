@@ -82,8 +82,8 @@ def test_a_phrase_whisper_was_unsure_of_is_not_the_next_ones_context(talon, stor
     sim.speak(story.load("kubernetes.wav"))
     story.typed(sim)
     session = story.session()
-    assert session.recent[-1]["text"] and session.spoken is None
-    assert session.typist.context(session.dictation, session.context_since) is None
+    assert session.recent[-1]["text"] and session.memory.spoken is None
+    assert session.typist.context(session.dictation, session.memory.context_since) is None
 
 
 def test_a_mark_said_on_its_own_takes_the_place_of_the_held_one(talon, phrases, story):

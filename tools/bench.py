@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import sys
 import tempfile
@@ -94,10 +93,10 @@ class Bench:
         started = time.perf_counter()
         self.talon.start()
         self.holder = sys.modules["superwhisper2_plugin_state"]
-        if not self.talon.wait_until(lambda: self.holder.session.model is not None or self.holder.session.model_error, 600):
+        if not self.talon.wait_until(lambda: self.holder.session.model is not None or self.holder.session.keeper.error, 600):
             raise SystemExit("the model did not load")
-        if self.holder.session.model_error:
-            raise SystemExit(self.holder.session.model_error)
+        if self.holder.session.keeper.error:
+            raise SystemExit(self.holder.session.keeper.error)
         self.load_seconds = time.perf_counter() - started
         self.model = self.holder.session.model  # the plugin's model: the bare paths use the same one
         if self.model.device == "cpu":
@@ -265,7 +264,7 @@ class Bench:
         self.talon.settle()
         out["models_loaded_after_reloads"] = len(models.loaded_models())
         out["model_loads_during_reloads"] = models.load_count() - loads
-        out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        out["peak_memory_mb"] = peak_memory_mb()
         imported = import_report(str(REPO))
         out["import_ms"] = imported["import_ms"]
         out["import_errors"] = imported["errors"]
@@ -273,6 +272,17 @@ class Bench:
         self.holder.queue.put(None)
         self.talon.stop()
         return out
+
+
+def peak_memory_mb() -> Optional[float]:
+    """The process's peak resident memory; `resource` is Unix-only (Talon imports this file on Windows)."""
+    try:
+        import resource
+    except ImportError:
+        from superwhisper2.engine.models import process_memory_mb
+
+        return process_memory_mb()
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def table(result: Dict[str, Any]) -> str:

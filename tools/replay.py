@@ -67,10 +67,10 @@ def replay(args: argparse.Namespace) -> Tuple[List[Dict[str, Any]], str]:
         talon.start()
         holder = sys.modules["superwhisper2_plugin_state"]
         started = time.monotonic()
-        if not talon.wait_until(lambda: holder.session.model is not None or holder.session.model_error, args.timeout):
+        if not talon.wait_until(lambda: holder.session.model is not None or holder.session.keeper.error, args.timeout):
             raise SystemExit("the model did not load in time")
-        if holder.session.model_error:
-            raise SystemExit(f"the model could not be loaded: {holder.session.model_error}")
+        if holder.session.keeper.error:
+            raise SystemExit(f"the model could not be loaded: {holder.session.keeper.error}")
         print(f"model ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
         talon.press(HOTKEY)
         talon.settle(quiet=0.1)

@@ -25,6 +25,8 @@ from .errors import ModelError, ModelFileError
 log = logging.getLogger("superwhisper2")
 
 DEVICES = ("auto", "cuda", "cpu")
+# subprocess.CREATE_NO_WINDOW: Talon is a GUI process, a console would flash at every model load
+NO_WINDOW = 0x08000000 if sys.platform == "win32" else 0
 COMPUTE_TYPES = ("auto", "default", "float16", "bfloat16", "float32", "int8", "int8_float16",
                  "int8_bfloat16", "int8_float32", "int16")
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
@@ -109,17 +111,27 @@ def get_model(spec: ModelSpec, warmup: bool = True) -> LoadedModel:
         return loaded
 
 
-def release_all() -> None:
-    """Unload every model (Talon is exiting, or the user asked)."""
+def release_all(wait: Optional[float] = None) -> None:
+    """Unload every model (Talon is exiting, or the user asked). With `wait`, give up after
+    that many seconds on a model busy loading or transcribing: exiting must not hang on it."""
     holder = _holder()
-    with holder.lock:
+    if not holder.lock.acquire(timeout=-1 if wait is None else wait):
+        log.info("a model is still loading: left to the process's exit")
+        return
+    try:
         for spec in list(holder.models):
-            release(holder.models.pop(spec))
+            release(holder.models.pop(spec), wait)
+    finally:
+        holder.lock.release()
 
 
-def release(loaded: LoadedModel) -> None:
+def release(loaded: LoadedModel, wait: Optional[float] = None) -> None:
     """Free the model's memory (GPU memory included) now, not whenever GC runs."""
-    with loaded.lock:
+    if not loaded.lock.acquire(timeout=-1 if wait is None else wait):
+        log.info("the model is busy transcribing: left to the process's exit")
+        loaded.whisper = None
+        return
+    try:
         model = getattr(loaded.whisper, "model", None)
         if model is not None and hasattr(model, "unload_model"):
             try:
@@ -127,6 +139,8 @@ def release(loaded: LoadedModel) -> None:
             except Exception:  # already unloaded or half-built: nothing left to free
                 log.debug("unload_model failed", exc_info=True)
         loaded.whisper = None
+    finally:
+        loaded.lock.release()
     gc.collect()
 
 
@@ -364,7 +378,7 @@ def gpu_memory_mb(run: Optional[Callable[..., Any]] = None) -> Optional[float]:
         run = subprocess.run
     try:
         out = run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                  capture_output=True, text=True, timeout=5)
+                  capture_output=True, text=True, timeout=5, creationflags=NO_WINDOW)
         return float(out.stdout.strip().splitlines()[0])
     except Exception:
         return None

@@ -1,0 +1,164 @@
+"""One decoder pass over an encoder output: the prompt, the beam or sampling, the fallback to
+hotter temperatures, and the numbers that say how sure Whisper was.
+
+ctranslate2's `Whisper.generate` is called directly (faster-whisper's `transcribe` would
+encode again and cut the text into timed segments we do not need).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .options import DecodeOptions
+
+MAX_MODEL_LENGTH = 448  # Whisper's decoder positions
+MAX_PROMPT_TOKENS = MAX_MODEL_LENGTH // 2 - 1
+SWITCH_PROBABILITY = 0.8  # how sure detection must be to leave the language kept so far
+
+
+@dataclass
+class Decoded:
+    """One decoder pass's result."""
+
+    tokens: List[int]
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+    temperature: float
+    language: str
+    language_probability: float
+    hit_limit: bool
+    glued: bool = False  # after forced text: the first token continues its last word
+
+
+def detect_language(whisper: Any, encoded: Any, allowed: Sequence[str],
+                    preferred: Optional[str] = None) -> Tuple[str, float]:
+    """The most likely language from the encoder output already computed, within `allowed`;
+    `preferred` (the language of earlier phrases) stays unless another wins clearly."""
+    ranked = [(token[2:-2], float(p)) for token, p in whisper.model.detect_language(encoded)[0]]
+    wanted = {code.strip().lower() for code in allowed if code.strip()}
+    candidates = [(code, p) for code, p in ranked if not wanted or code in wanted] or ranked[:1]
+    top, probability = candidates[0]
+    if preferred and top != preferred and probability < SWITCH_PROBABILITY:
+        return preferred, dict(ranked).get(preferred, 0.0)
+    return top, probability
+
+
+def tokenizer(whisper: Any, language: str) -> Any:
+    """faster-whisper's tokenizer for `language`, built once per model and language."""
+    cache = whisper.__dict__.setdefault("_superwhisper2_tokenizers", {})
+    found = cache.get(language)
+    if found is None:
+        from faster_whisper.tokenizer import Tokenizer
+
+        found = Tokenizer(whisper.hf_tokenizer, whisper.model.is_multilingual, task="transcribe", language=language)
+        cache[language] = found
+    return found
+
+
+def prompt(tokens: Any, options: DecodeOptions, context: Optional[str]) -> List[int]:
+    """[<|startofprev|> hotwords previous-text] <|startoftranscript|> <|lang|> <|transcribe|> <|notimestamps|>."""
+    previous_text = " ".join(part.strip() for part in (options.initial_prompt, context) if part and part.strip())
+    hotwords = (options.hotwords or "").strip()
+    out: List[int] = []
+    if previous_text or hotwords:
+        out.append(tokens.sot_prev)
+        budget = MAX_PROMPT_TOKENS
+        if hotwords:
+            hot = tokens.encode(" " + hotwords)[: budget // 2]
+            out.extend(hot)
+            budget -= len(hot)
+        if previous_text:
+            out.extend(tokens.encode(" " + previous_text)[-budget:])  # the most recent text
+    out.extend(tokens.sot_sequence)
+    out.append(tokens.no_timestamps)
+    return out
+
+
+def generation_budget(prompt_length: int, wanted: int) -> Tuple[int, int]:
+    """(max_length to pass, most new tokens it allows) for ctranslate2's Whisper.generate.
+
+    Measured on ctranslate2 4.8.5: generation stops after min(max_length - prompt + 1,
+    max_length // 2) new tokens, so max_length is chosen to allow `wanted` where the model's
+    448 positions permit; a result of that many tokens never reached its end of text.
+    """
+    max_length = min(MAX_MODEL_LENGTH, max(prompt_length + wanted, 2 * wanted))
+    return max_length, max(1, min(max_length - prompt_length + 1, max_length // 2))
+
+
+def generate_with_fallback(
+    whisper: Any, encoded: Any, prompt_tokens: List[int], tokens: Any, options: DecodeOptions, wanted: int,
+    forced: Sequence[int] = (),
+) -> Decoded:
+    """Decode at the first temperature; retry hotter when the result is repetitive or unsure.
+
+    `forced` tokens start the text (measured on ctranslate2 4.8.5: they come back at the start
+    of the sequence and count towards its length); only the tokens after them are returned.
+    After forced text that ends a sentence, the best-scored hypothesis is often that mark and
+    nothing more (measured: "." over ". And so my fellow Americans..."), so the best one with
+    words is taken: the caller knows the audio after the forced text holds speech.
+    """
+    forced = list(forced)
+    max_length, limit = generation_budget(len(prompt_tokens), wanted + len(forced))
+    candidates: List[Decoded] = []
+    for temperature in options.temperature or (0.0,):
+        if temperature > 0:
+            kwargs: Dict[str, Any] = {
+                "beam_size": 1, "num_hypotheses": max(1, options.best_of),
+                "sampling_topk": 0, "sampling_temperature": temperature,
+            }
+        else:
+            kwargs = {"beam_size": max(1, options.beam_size), "patience": options.patience}
+            if forced:
+                kwargs["num_hypotheses"] = kwargs["beam_size"]
+        result = whisper.model.generate(
+            encoded, [prompt_tokens + forced], length_penalty=options.length_penalty,
+            repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
+            max_length=max_length, return_scores=True, return_no_speech_prob=True,
+            suppress_blank=options.suppress_blank, suppress_tokens=[-1], **kwargs,
+        )[0]
+        best = _with_words(result.sequences_ids, len(forced), tokens) if forced and temperature == 0 else 0
+        sequence = result.sequences_ids[best]
+        kept = [token for token in sequence[len(forced):] if token < tokens.eot]
+        length = len(sequence)
+        avg_logprob = result.scores[best] * (length ** options.length_penalty) / (length + 1)
+        spelled = tokens.decode(kept)
+        text = spelled.strip()
+        decoded = Decoded(
+            kept, text, float(avg_logprob), float(result.no_speech_prob), compression_ratio(text),
+            temperature, "", 1.0, hit_limit=length >= limit, glued=bool(forced) and spelled[:1].isalnum(),
+        )
+        candidates.append(decoded)
+        too_repetitive = (options.compression_ratio_threshold is not None
+                          and decoded.compression_ratio > options.compression_ratio_threshold)
+        is_unsure = unsure(decoded.avg_logprob, options)
+        if (is_unsure and silent(decoded.no_speech_prob, options)) or not (too_repetitive or is_unsure):
+            return decoded
+    return max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
+
+
+def _with_words(sequences: List[List[int]], skip: int, tokens: Any) -> int:
+    """The index of the first (best) hypothesis that writes a word after its first `skip` tokens."""
+    for index, sequence in enumerate(sequences):
+        if any(character.isalnum() for character in tokens.decode([t for t in sequence[skip:] if t < tokens.eot])):
+            return index
+    return 0
+
+
+def unsure(avg_logprob: float, options: DecodeOptions) -> bool:
+    """Below the log-probability threshold: Whisper was not sure of its words."""
+    return options.log_prob_threshold is not None and avg_logprob < options.log_prob_threshold
+
+
+def silent(no_speech_prob: float, options: DecodeOptions, share: float = 1.0) -> bool:
+    """Above (`share` of) the no-speech threshold: Whisper thinks nobody spoke."""
+    return options.no_speech_threshold is not None and no_speech_prob > options.no_speech_threshold * share
+
+
+def compression_ratio(text: str) -> float:
+    """Bytes over zlib-compressed bytes: high for repetitive text."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0

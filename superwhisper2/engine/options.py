@@ -1,0 +1,104 @@
+"""What the engine is asked to do with a phrase, and what it gives back: plain values."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from . import guard
+
+FULL_WINDOW = 30.0  # seconds: the window Whisper was trained on
+CPU_MIN_WINDOW = 15.0  # measured on the dev corpus: same WER as the full window (docs/BENCHMARKS.md)
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Every decoding knob, with defaults measured on the dev corpus (docs/BENCHMARKS.md)."""
+
+    language: Optional[str] = "fr"  # None or "auto": detect, within `languages` when given
+    languages: Tuple[str, ...] = ()
+    preferred_language: Optional[str] = None  # when detecting: kept unless another wins clearly
+    beam_size: int = 5
+    best_of: int = 5  # candidates when sampling at a temperature above 0
+    patience: float = 1.0
+    length_penalty: float = 1.0
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    temperature: Tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    compression_ratio_threshold: Optional[float] = 2.4
+    log_prob_threshold: Optional[float] = -1.0
+    no_speech_threshold: Optional[float] = 0.6
+    initial_prompt: Optional[str] = None
+    hotwords: Optional[str] = None
+    prepend_punctuations: str = "\"'“¿([{-"
+    append_punctuations: str = "\"'.。,，!！?？:：”)]}、"
+    word_timestamps: bool = False  # uses faster-whisper's own (full-window) path when on
+    suppress_blank: bool = True
+    short_window: bool = True
+    # Shortest encoder window in seconds; 0 chooses by device: the full window on CUDA (the
+    # encoder is cheap there), CPU_MIN_WINDOW on the CPU.
+    min_window: float = 0.0
+    window_margin: float = 1.0  # silence after the speech: without it the decoder may loop
+    vad: bool = True
+    trim_silence: bool = False  # cutting the silence before speech costs accuracy (measured)
+    gate: guard.GateOptions = guard.GateOptions()
+    max_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The phrase before this one, heard again with it so that a sentence cut by a pause reads as one."""
+
+    samples: np.ndarray
+    text: str  # what Whisper wrote for it
+    language: str
+
+
+@dataclass
+class Transcript:
+    """What Whisper heard in one phrase, and what it cost."""
+
+    text: str
+    language: str
+    audio_seconds: float
+    language_probability: float = 1.0
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    speech_seconds: float = 0.0
+    window_seconds: float = 0.0
+    temperature: float = 0.0
+    full_window_retry: bool = False
+    dropped: Optional[str] = None  # why the text was dropped ("no speech", "hallucination"...)
+    # Heard together with the previous phrase: the punctuation that phrase should end with
+    # ("" for none); `text` is then only what follows it. None when heard alone.
+    boundary: Optional[str] = None
+    timings: Dict[str, float] = field(default_factory=dict)  # seconds per stage, and "total"
+
+    @property
+    def decodes(self) -> int:
+        """How many times the decoder ran for this phrase (1 in the common case)."""
+        return sum(1 for stage in self.timings if stage.startswith("decoder"))
+
+    @property
+    def confidence(self) -> float:
+        """exp(average log-probability per token): 1 is certain."""
+        return math.exp(self.avg_logprob) if self.avg_logprob > -50 else 0.0
+
+
+def min_window(options: DecodeOptions, device: str) -> float:
+    """The window floor for this device (the setting, or the measured default)."""
+    if options.min_window > 0:
+        return min(FULL_WINDOW, options.min_window)
+    return FULL_WINDOW if device == "cuda" else CPU_MIN_WINDOW
+
+
+def window_seconds(seconds: float, options: DecodeOptions, device: str = "cpu") -> float:
+    """The encoder window for `seconds` of audio."""
+    if not options.short_window:
+        return FULL_WINDOW
+    window = max(min_window(options, device), math.ceil(seconds + options.window_margin))
+    return min(FULL_WINDOW, float(window))

@@ -1,0 +1,74 @@
+"""What the user meant by what Whisper heard: pure text logic, tested without audio.
+
+Commands said to Whisper ("whisper stop", alone or at the end of a phrase), spoken
+punctuation ("virgule", "new line"), the user's replacements, and the mark a phrase said
+on its own gives to the phrase before it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+from .engine.guard import normalise
+from .engine.joined import SENTENCE_MARKS
+from .engine.text import replace_words, spoken_punctuation
+
+COMMANDS = {"whisper stop": "stop", "whisper cancel": "cancel", "whisper undo": "undo"}  # heard by Whisper only
+NEAR = 0.6  # how close a short text must be to a command to be heard again without context
+
+
+@dataclass
+class Meaning:
+    """A phrase's text as it will be typed, and what else it asks for."""
+
+    text: str
+    command: Optional[str] = None  # "stop", "cancel" or "undo", after `text` is typed
+    mark_alone: bool = False  # the phrase was only a mark ("virgule"): it ends the phrase before
+    breaks_sentence: bool = False  # a punctuation command: the next phrase starts afresh
+
+
+def command_at_end(text: str) -> Tuple[str, Optional[str]]:
+    """(text before, command) when `text` is a command or ends with one ("…, whisper stop.");
+    (text, None) otherwise. Only an exact command counts."""
+    words = text.split()
+    for phrase, command in COMMANDS.items():
+        size = len(phrase.split())
+        if len(words) >= size and normalise(" ".join(words[-size:])) == phrase:
+            return " ".join(words[:-size]).rstrip(" ,;:"), command
+    return text, None
+
+
+def near_command(text: str) -> bool:
+    """A short text that may be a command misheard through context ("Whistler stop")."""
+    said = normalise(text)
+    if not said or said in COMMANDS or len(said.split()) > 4:
+        return False
+    return max(difflib.SequenceMatcher(None, said, command).ratio() for command in COMMANDS) >= NEAR
+
+
+def interpret(text: str, replacements: Dict[str, str], punctuation: bool) -> Meaning:
+    """Whisper's text → what to type and do."""
+    text, command = command_at_end(text)
+    text = replace_words(text, replacements)
+    meaning = Meaning(text, command)
+    if punctuation and text:
+        said = text
+        meaning.text = spoken_punctuation(text)
+        if meaning.text != said:
+            meaning.breaks_sentence = True
+            meaning.mark_alone = meaning.text in tuple(SENTENCE_MARKS)
+    return meaning
+
+
+def trailing_words(words: list, commands: Dict[str, str]) -> Tuple[int, Optional[str]]:
+    """Talon's words for an utterance that ends with one of `commands` (its phrase → action):
+    (index of the command's first word, its phrase); (len(words), None) when it does not."""
+    spoken = [normalise(str(word)) for word in words]
+    for phrase in sorted(commands, key=lambda p: -len(p.split())):
+        size = len(phrase.split())
+        if 0 < size < len(spoken) and " ".join(spoken[-size:]) == phrase:
+            return len(spoken) - size, phrase
+    return len(spoken), None
+
