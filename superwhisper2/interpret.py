@@ -33,6 +33,8 @@ def command_at_end(text: str) -> Tuple[str, Optional[str]]:
     """(text before, command) when `text` is a command or ends with one ("…, whisper stop.");
     (text, None) otherwise. Only an exact command counts."""
     words = text.split()
+    while words and not normalise(words[-1]):
+        words.pop()  # marks after the command, French-spaced or not ("Whisper stop !")
     for phrase, command in COMMANDS.items():
         size = len(phrase.split())
         if len(words) >= size and normalise(" ".join(words[-size:])) == phrase:

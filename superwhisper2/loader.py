@@ -111,7 +111,7 @@ class ModelKeeper:
                       "on the CPU; the phrase in flight is kept.")
         if self.model is model:
             self.model = None
-        self.ensure(model.spec)
+        self.ensure(cpu_fallback(model.spec))
 
     def wait(self, give_up: Callable[[], bool]) -> bool:
         """Worker thread: wait for a model; False if `give_up()` turns true meanwhile."""

@@ -11,7 +11,6 @@ import importlib.util
 import logging
 import os
 import sys
-from typing import Any, Optional
 
 from talon import Module, actions, app, cron
 

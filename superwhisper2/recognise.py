@@ -44,6 +44,14 @@ class Spoken:
     hotwords: Optional[str]
 
 
+@dataclass
+class Failed:
+    """A phrase the engine could not transcribe, kept for `whisper retry`."""
+
+    heard: Heard
+    error: str
+
+
 class PhraseFailed(Exception):
     """The engine could not transcribe the phrase (kept for `whisper retry`)."""
 

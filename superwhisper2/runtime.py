@@ -14,7 +14,7 @@ import queue
 import sys
 import threading
 import types
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Set
 
 from talon import cron
 
@@ -115,3 +115,32 @@ def shutdown(timeout: float = 1.0) -> None:
     if worker is not None and worker is not threading.current_thread():
         worker.join(timeout)
     models.release_all(wait=0.2)
+
+
+def backlog_seconds(waiting: Any) -> float:
+    """Seconds of speech queued for Whisper."""
+    with waiting.mutex:
+        return sum(item.seconds for item in waiting.queue if item is not None)
+
+
+def mode_active(mode: str) -> bool:
+    """Whether a Talon mode is on. Talon exposes no public query, so ask the scope if present."""
+    active = _modes()
+    return mode == "command" if active is None else mode in active
+
+
+def command_mode() -> Optional[bool]:
+    """Whether command mode is on; None when Talon cannot say (then settings are read only at
+    start-up and when dictation starts)."""
+    active = _modes()
+    return None if active is None else "command" in active
+
+
+def _modes() -> Optional[Set[str]]:
+    try:
+        from talon import scope
+
+        return set(scope.get("mode"))
+    except Exception:
+        return None
+

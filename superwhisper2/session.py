@@ -15,22 +15,18 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
 from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 from talon import actions, cron, settings
 
-from . import microphone, status
-from .engine.guard import normalise
-from .engine.options import DecodeOptions, Transcript
+from . import microphone, pipeline, status
 from .engine.stats import LatencyStats
 from .history import History, history_path
-from .interpret import COMMANDS, interpret, near_command
 from .loader import ModelKeeper, describe
 from .options import Options, SettingsUnavailable, read_options
-from .recognise import Heard, Memory, PhraseFailed, hear_alone, recognise
-from .runtime import on_main, register, runtime, session
-from .typist import ANY_HELD, Phrase, Typist
+from .recognise import Failed, Heard, Memory
+from .runtime import backlog_seconds, command_mode, mode_active, on_main, register, runtime, session
+from .typist import Phrase, Typist
 from .vocabulary import Lists
 
 log = logging.getLogger("superwhisper2")
@@ -39,14 +35,6 @@ MODE = "user.whisper"
 TALON_MODES = ("command", "dictation", "sleep")  # switched off while dictating, restored afterwards
 LANGUAGES = {"french": "fr", "english": "en", "auto": "auto"}
 HOTKEY_UP_WAIT = 2.0  # seconds: if Talon never reports the hotkey's release, toggle anyway
-
-
-@dataclass
-class Failed:
-    """A phrase the engine could not transcribe, kept for `whisper retry`."""
-
-    heard: Heard
-    error: str
 
 
 @register
@@ -92,7 +80,7 @@ class Session:
         """The settings, read again only where the user's own files apply (command mode, not
         dictating), and the model they name loaded in the background. `poll`: only when Talon
         says command mode is on."""
-        command = _command_mode()
+        command = command_mode()
         if self.options is not None and (self.listening or command is False or (poll and command is None)):
             return self.options
         try:
@@ -115,7 +103,7 @@ class Session:
         if self.listening:
             return
         options = self.refresh_options(retry=True)  # before the modes change: the user's settings apply now
-        self.saved_modes = [mode for mode in TALON_MODES if _mode_active(mode)]
+        self.saved_modes = [mode for mode in TALON_MODES if mode_active(mode)]
         for mode in TALON_MODES:
             actions.mode.disable(mode)
         actions.mode.enable(MODE)
@@ -258,125 +246,18 @@ class Session:
                           "can catch up. Everything you said will still be typed.")
             self.stop()
 
-    # -- worker thread: recognise, interpret, hand over for typing ----------------------------
+    # -- worker thread: one phrase through the stages (pipeline.py) ---------------------------
 
     def process(self, item: Heard) -> None:
-        """One phrase through the stages, in order."""
-        options = self.options
-        if options is None:
-            return
-        decode = self.decode_options(options.decode)
-        spoken = self.memory.previous_for(item, decode, options.plugin.join_pause)
-        prompt = self.typist.context(item.dictation, self.memory.context_since, spoken.number if spoken else None,
-                                     options.plugin.context_chars)
-        on_main(lambda: self._set_state("transcribing"))
-        gone = lambda: item.dictation in self.cancelled or runtime().exiting.is_set()  # noqa: E731
-        try:
-            result = recognise(self.keeper, item, decode, prompt, spoken, gone, self._set_processing)
-        except PhraseFailed as error:
-            return self._failed(item, error)
-        if result is None:
-            return
-        if (prompt or spoken) and near_command(result.text):
-            # context steers Whisper towards dictated text ("Whistler stop" after a French
-            # sentence, measured): a short text close to a command is heard again without it
-            alone = hear_alone(self.keeper, item, decode)
-            if alone is not None and normalise(alone.text) in COMMANDS:
-                result = alone
-        meaning = interpret(result.text, self.lists.entries("replacements"), options.plugin.spoken_punctuation)
-        then = meaning.command or item.then
-        if result.boundary is not None:
-            item.after = spoken.number if spoken else 0
-        if meaning.command or meaning.breaks_sentence or not meaning.text:
-            self.memory.forget()  # no sentence to go on with
-        elif result.text:
-            self.memory.remember(item, result, decode.hotwords)
-        if meaning.mark_alone:  # "virgule" alone: the mark ends the phrase before
-            result.boundary, meaning.text, item.after = meaning.text, "", ANY_HELD
-        result.text = meaning.text
-        if result.text:
-            if result.language_probability >= 0.6:
-                self.sticky_language = result.language
-            self.last_transcript = result.text
-            if self.history is not None:  # before typing: a failed insert loses nothing
-                self.history.append({"text": result.text, "language": result.language,
-                                     "seconds": round(result.audio_seconds, 2), "dictation": item.dictation})
-        if then and not result.text and not meaning.mark_alone:
-            log.info("Whisper heard a command: %s", then)
-            on_main(lambda: self.command(then))
-            return
-        on_main(lambda: self._type(item, result, then))
-
-    def _set_processing(self, on: bool) -> None:
-        self.processing = on
-
-    def decode_options(self, decode: DecodeOptions) -> DecodeOptions:
-        """The settings' decoding options with the spoken language choice and the kept language."""
-        language = decode.language
-        if self.language_override is not None:
-            language = None if self.language_override == "auto" else self.language_override
-        return replace(decode, language=language, preferred_language=self.sticky_language if language is None else None,
-                       hotwords=self.lists.hotwords(decode.hotwords))
-
-    def _failed(self, item: Heard, error: BaseException) -> None:
-        self.stats.record_error()
-        self.failed.append(Failed(item, str(error)))
-        log.error("superwhisper2: phrase of %.1f s failed (%s); kept for `whisper retry`", item.seconds, error)
-        on_main(lambda: self.tell_error("A phrase could not be transcribed",
-                                        f"{error}. Say 'whisper retry' to try again."))
-
-    # -- main thread: typing and what the user sees -------------------------------------------
-
-    def _type(self, item: Heard, result: Transcript, then: Optional[str]) -> None:
-        if item.dictation in self.cancelled:
-            return
-        plugin = self.options.plugin if self.options else None
-        french = bool(plugin and plugin.french_spacing) and result.language == "fr"
-        self.typist.type(Phrase(
-            item.dictation, item.number, result.text, lambda typed, error: self._typed(item, result, typed, error, then),
-            french, boundary=result.boundary, after=item.after, hold=bool(plugin and plugin.join_pause > 0),
-        ))
-
-    def _typed(self, item: Heard, result: Transcript, typed: str, error: Optional[BaseException],
-               then: Optional[str]) -> None:
-        if error is not None:
-            self.stats.record_error()
-            self.tell_error("Could not type the text",
-                            f"{error}. It is kept in the history: say 'whisper paste last' to type it again.")
-        else:
-            self._record(item, result, typed)
-        if then:
-            self.command(then)
-
-    def _record(self, item: Heard, result: Transcript, typed: str) -> None:
-        latency = time.perf_counter() - item.received
-        self.stats.record(latency, result.audio_seconds, result.timings)
-        stages = " ".join(f"{stage} {seconds * 1000:.0f}" for stage, seconds in result.timings.items())
-        log.info("phrase %.1f s -> %d chars in %.0f ms (%s ms) window %.0f s%s: %r", result.audio_seconds,
-                 len(typed), latency * 1000, stages, result.window_seconds,
-                 " (retried full)" if result.full_window_retry else "", result.text[:60])
-        self.recent.append({
-            "text": typed.strip(), "language": result.language, "audio_seconds": round(result.audio_seconds, 3),
-            "latency_ms": round(latency * 1000, 1), "dropped": result.dropped, "window_seconds": result.window_seconds,
-            "full_window_retry": result.full_window_retry, "decodes": result.decodes,
-            "stages_ms": {stage: round(seconds * 1000, 1) for stage, seconds in result.timings.items()},
-        })
-        limit = self.options.plugin.max_latency_ms if self.options else 0
-        if limit and latency * 1000 > limit:
-            log.warning("phrase took %.0f ms, over user.whisper_max_latency_ms (%d)", latency * 1000, limit)
-        if typed:
-            self.status.last_text = result.text
-            self.status.last_latency_ms = round(latency * 1000)
-            self.status.language = result.language
-        self.update_state()
+        pipeline.process(self, item)
 
     def update_state(self) -> None:
         self.status.backlog_seconds = backlog_seconds(runtime().queue)
         state = status.state_of(self.keeper.state(), self.listening, self.keeper.model is not None,
                                 bool(self.typist.pending()), runtime().queue.qsize())
-        self._set_state(state, self.keeper.error or ("Loading model…" if state == "loading" else ""))
+        self.set_state(state, self.keeper.error or ("Loading model…" if state == "loading" else ""))
 
-    def _set_state(self, state: str, detail: str = "") -> None:
+    def set_state(self, state: str, detail: str = "") -> None:
         self.status.state, self.status.detail = state, detail
         model = self.keeper.model
         if model is not None:
@@ -401,32 +282,3 @@ class Session:
 def current() -> Session:
     """The session (the same object whichever version of this file asks)."""
     return session()
-
-
-def backlog_seconds(waiting: Any) -> float:
-    """Seconds of speech queued for Whisper."""
-    with waiting.mutex:
-        return sum(item.seconds for item in waiting.queue if item is not None)
-
-
-def _mode_active(mode: str) -> bool:
-    """Whether a Talon mode is on. Talon exposes no public query, so ask the scope if present."""
-    active = _modes()
-    return mode == "command" if active is None else mode in active
-
-
-def _command_mode() -> Optional[bool]:
-    """Whether command mode is on; None when Talon cannot say (then settings are read only at
-    start-up and when dictation starts)."""
-    active = _modes()
-    return None if active is None else "command" in active
-
-
-def _modes() -> Optional[Set[str]]:
-    try:
-        from talon import scope
-
-        return set(scope.get("mode"))
-    except Exception:
-        return None
-

@@ -77,7 +77,7 @@ mode: all
 #     user.whisper_join_pause = 3.0
 #     # How much of what this dictation typed is given to Whisper as context for the next phrase, in
 #     # characters (0 = none)
-#     user.whisper_context_chars = 200
+#     user.whisper_context_chars = 0
 #     # French typography: a no-break space before ; : ! ? in French text
 #     user.whisper_french_spacing = 1
 #     # Where every transcription is kept (empty: superwhisper2/history.jsonl in Talon's home)

@@ -43,6 +43,16 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
         return folder
 
     @pytest.fixture(scope="session")
+    def dev_corpus() -> dict:
+        """../shared/audio/dev: recording name -> tools/corpus.py Recording."""
+        import corpus
+
+        folder = SHARED / "audio" / "dev"
+        if not (folder / "transcripts.json").is_file():
+            pytest.skip(f"the dev corpus is not at {folder}")
+        return {recording.name: recording for recording in corpus.load(folder)}
+
+    @pytest.fixture(scope="session")
     def transcripts(audio_dir: Path) -> dict:
         import json
 

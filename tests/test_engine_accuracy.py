@@ -101,7 +101,8 @@ def test_the_decoder_budget_matches_ctranslate2s_stopping_rule(base_model):
     """generation_budget() is measured, not documented: check it against the real model."""
     import ctranslate2
 
-    from superwhisper2.engine.transcriber import _tokenizer, generation_budget
+    from superwhisper2.engine.decoding import generation_budget
+    from superwhisper2.engine.decoding import tokenizer as _tokenizer
 
     whisper = base_model.whisper
     features = np.zeros((1, whisper.model.n_mels, 200), dtype=np.float32)
@@ -136,4 +137,7 @@ def test_a_phrase_longer_than_thirty_seconds_is_cut_and_fully_transcribed(base_m
     long = np.concatenate([jfk, jfk, jfk])  # 33 s
     result = transcribe(base_model, long, DecodeOptions(language="en"))
     reference = " ".join([transcripts["jfk_en.flac"]["text"]] * 3)
-    assert wer(reference, result.text) <= 0.10
+    segments, _ = base_model.whisper.transcribe(long, language="en", beam_size=5, condition_on_previous_text=False)
+    bare = " ".join(segment.text for segment in segments)  # the bare model, this machine, same run
+    assert wer(reference, result.text) <= wer(reference, bare) + 0.05, (result.text, bare)
+    assert result.text.count("Americans") == 3

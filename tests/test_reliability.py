@@ -28,7 +28,8 @@ def test_a_missing_model_folder_is_named_the_plugin_stays_usable_and_retries_whe
     assert sim.modes == {"user.whisper"}
     assert sim.wait_until(lambda: len(sim.notifications) == 2, 30)
     sim.speak(phrases["consulat_fr.wav"])  # kept while there is no model
-    sim.set_setting("user.whisper_model", str(base_model_dir))  # the user fixes the setting
+    sim.set_setting("user.whisper_model", str(base_model_dir))  # the user fixes the setting in their file...
+    sim.press(HOTKEY)  # ...which Talon applies in command mode: the model loads, the phrase is typed
     assert "consulat" in story.typed(sim)
 
 
@@ -209,7 +210,7 @@ def test_a_backlog_shows_and_when_full_dictation_stops_with_nothing_lost(talon, 
 
 
 def test_twenty_quick_presses_leave_the_modes_as_they_were(talon):
-    sim = talon()
+    sim = talon(modifier_hold_seconds=0.1)  # quick presses
     for start_modes in ({"command"}, {"dictation"}):
         sim.modes = set(start_modes)
         for _ in range(20):

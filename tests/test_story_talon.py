@@ -128,6 +128,7 @@ def test_a_command_whisper_heard_at_the_end_of_a_phrase_is_not_typed():
 
     assert command_at_end("Et voilà, whisper stop.") == ("Et voilà", "stop")
     assert command_at_end("Whisper cancel") == ("", "cancel")
+    assert command_at_end("Whisper stop !") == ("", "stop")
     assert command_at_end("I whisper to stop") == ("I whisper to stop", None)
     meaning = interpret("C'est tout. Whisper stop.", {}, True)
     assert (meaning.text, meaning.command) == ("C'est tout.", "stop")

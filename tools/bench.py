@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_AUDIO = REPO.parent / "shared" / "audio"
+SHARED_AUDIO = Path(os.environ.get("SUPERWHISPER2_SHARED_AUDIO", REPO.parent / "shared" / "audio"))
 PATHS = ("plugin", "stock", "design")
 # stock again on a second copy of the model with faster-whisper's default CPU threads (4), since
 # the plugin's thread choice also changes the shared model's speed on the other paths
@@ -104,8 +104,8 @@ class Bench:
 
             self.default_model = WhisperModel(self.model.path, device="cpu", compute_type=self.model.compute_type)
 
-    def run_plugin(self, samples: Any, language: str) -> Tuple[str, float, float]:
-        """Returns (text, latency, main-thread seconds) for one phrase through the whole plugin."""
+    def run_plugin(self, samples: Any, language: str) -> Tuple[str, float, float, Dict[str, Any]]:
+        """(text, latency, main-thread seconds, the phrase's record) for one phrase through the whole plugin."""
         talon, session = self.talon, self.holder.session
         talon.set_setting("user.whisper_language", language)
         talon.speak(words="whisper start")
@@ -119,7 +119,7 @@ class Bench:
         record = session.recent[-1]
         talon.speak(words="whisper stop")
         talon.settle(quiet=0.05)
-        return record["text"], record["latency_ms"] / 1000, main
+        return record["text"], record["latency_ms"] / 1000, main, record
 
     def run_sentence(self, pieces: List[Any], language: str, join: bool) -> Tuple[str, List[float]]:
         """One dictation of `pieces`, each said once the previous one is typed: (text, latencies)."""
@@ -168,15 +168,17 @@ class Bench:
             self.samples[path] = load_audio(path)
         self.start_plugin()
         for path, language, _ in files:  # warm-up: every path once per file
-            self.run_plugin(self.samples[path], language)
+            self.run_plugin(self.samples[path], language)[0]
             self.run_bare(self.samples[path], language, design=False)
             self.run_bare(self.samples[path], language, design=True)
         for repetition in range(self.args.repeat):
             for path, language, reference in files:
                 samples = self.samples[path]
-                text, latency, main = self.run_plugin(samples, language)
+                text, latency, main, record = self.run_plugin(samples, language)
                 self.results["plugin"].append(dict(file=path.name, rep=repetition, text=text, seconds=latency,
-                                                   main=main, language=language, reference=reference))
+                                                   main=main, language=language, reference=reference,
+                                                   stages=record["stages_ms"], decodes=record.get("decodes", 1),
+                                                   overhead=overhead_ms(record) / 1000))
                 for name, design, whisper in (("stock", False, None), ("design", True, None),
                                               (EXTRA, False, self.default_model)):
                     if name == EXTRA and whisper is None:
@@ -252,6 +254,12 @@ class Bench:
         pairs = zip([s for run in self.sentences["join"] for s in run["latencies"]],
                     [s for run in self.sentences["alone"] for s in run["latencies"]])
         out["ratio_sentence_join_alone"] = round(statistics.median(j / a for j, a in pairs), 3)
+        plugin = self.results["plugin"]
+        out["plugin_stages_ms"] = stage_medians(plugin)
+        out["plugin_overhead_p50_ms"] = round(percentile([r["overhead"] for r in plugin], 0.5) * 1000, 1)
+        out["plugin_overhead_share"] = round(statistics.median(r["overhead"] / r["seconds"] for r in plugin), 3)
+        out["plugin_second_decodes"] = sum(max(0, r["decodes"] - 1) for r in plugin)
+        out["plugin_phrases"] = len(plugin)
         main = [r["main"] for r in self.results["plugin"]]
         out["main_thread_p95_ms"] = round(percentile(main, 0.95) * 1000, 2)
         out["model_load_s"] = round(self.model.load_seconds, 3)
@@ -272,6 +280,22 @@ class Bench:
         self.holder.queue.put(None)
         self.talon.stop()
         return out
+
+
+def overhead_ms(record: Dict[str, Any]) -> float:
+    """The plugin's own cost for a phrase: its latency minus the encoder and decoder pass whose
+    text was typed (VAD, features, any earlier pass, hand-off and typing are overhead)."""
+    stages = record["stages_ms"]
+    final = next((suffix for suffix in ("_retry", "", "_joined") if f"decoder{suffix}" in stages), None)
+    if final is None:
+        return record["latency_ms"]
+    return record["latency_ms"] - stages.get(f"encoder{final}", 0.0) - stages.get(f"decoder{final}", 0.0)
+
+
+def stage_medians(results: List[Dict[str, Any]]) -> Dict[str, float]:
+    """Median milliseconds per stage over the plugin's phrases (0 where a phrase skipped it)."""
+    names = sorted({stage for r in results for stage in r["stages"] if stage != "total"})
+    return {name: round(statistics.median(r["stages"].get(name, 0.0) for r in results), 1) for name in names}
 
 
 def peak_memory_mb() -> Optional[float]:
@@ -314,6 +338,10 @@ def table(result: Dict[str, Any]) -> str:
         f"{result['sentence_alone_wer']:.3f}; join/alone (median of pairs): **{result['ratio_sentence_join_alone']:.2f}**",
         *[f"  - joined: {text}" for text in result["sentence_join_texts"]],
         *[f"  - alone: {text}" for text in result["sentence_alone_texts"]],
+        f"- plugin per phrase: overhead (latency minus the encoder and decoder pass that was typed) p50 "
+        f"{result['plugin_overhead_p50_ms']:.0f} ms, {result['plugin_overhead_share'] * 100:.0f} % of the latency "
+        f"(median of phrases); {result['plugin_second_decodes']} second decodes in {result['plugin_phrases']} phrases; "
+        f"stages (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in result["plugin_stages_ms"].items()),
         f"- Talon main thread per phrase, p95: {result['main_thread_p95_ms']:.2f} ms; importing every file as Talon "
         f"does: {result['import_ms']:.0f} ms",
         f"- model load {result['model_load_s']:.2f} s + warm-up {result['model_warmup_s']:.2f} s; peak memory "

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 REPO = Path(__file__).resolve().parent.parent
 

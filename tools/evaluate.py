@@ -28,7 +28,7 @@ import tempfile
 import time
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -146,11 +146,12 @@ class Evaluation:
             phrases = cut_phrases(samples) or [samples]  # Talon's own detector hears quiet speech too
             start, latencies, decodes, retries = len(talon.document), [], 0, 0
             for phrase in phrases:
-                done, seen = session.finished(), len(session.recent)
+                done, typed = session.finished(), session.stats.count
                 talon.speak(phrase)
                 talon.wait_until(lambda: session.finished() > done, 600)
                 talon.wait_until(lambda: not session.typist.pending(), 5)
-                for record in list(session.recent)[seen:]:
+                new = session.stats.count - typed
+                for record in (list(session.recent)[-new:] if new else []):
                     latencies.append(record["latency_ms"] / 1000)
                     decodes += record.get("decodes", 1)
                     retries += bool(record.get("full_window_retry"))
@@ -280,8 +281,15 @@ def main(argv: List[str]) -> int:
                         help="a plugin variant NAME:user.x=value,... (dictated after the default plugin)")
     parser.add_argument("--only", action="append", default=[], help="only recordings whose name contains this")
     parser.add_argument("--no-plugin", action="store_true", help="only the engine (and its variants) and bare")
+    parser.add_argument("--log", help="write the plugin's log (INFO) to this file")
     parser.add_argument("--json", help="write the whole report (texts included) to this file")
     args = parser.parse_args(argv)
+    if args.log:
+        import logging
+
+        handler = logging.FileHandler(args.log, encoding="utf-8")
+        logging.getLogger("superwhisper2").addHandler(handler)
+        logging.getLogger("superwhisper2").setLevel(logging.INFO)
     report = Evaluation(args).run()
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -70,8 +70,7 @@ def transcribe(
     if result is None and options.word_timestamps:
         result = _transcribe_with_faster_whisper(model, samples, options, language, prompt, timings)
     elif result is None:
-        context = " ".join(part.strip() for part in (prompt, previous.text if previous else None) if part) or None
-        result = hear_alone(model, samples, options, language, context, span, timings)
+        result = hear_alone(model, samples, options, language, prompt, span, timings)
     result.audio_seconds = audio_seconds
     result.speech_seconds = span.speech_seconds
     _apply_gates(result, options)
