@@ -50,7 +50,7 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_hotkey_in_sleep": (bool, False, "Let Win+Shift+V start dictation from sleep mode"),
     "whisper_type_delay_ms": (int, 300, "After the hotkey, wait this long before typing (modifiers released)"),
     "whisper_spoken_punctuation": (bool, True, "Say 'virgule', 'à la ligne', 'comma', 'new line'... to type punctuation"),
-    "whisper_join_pause": (float, 3.0, "A phrase said within this many seconds of the previous one is heard with it, so a sentence cut by a pause reads as one; a phrase's closing mark waits as long for the next (0 = off)"),
+    "whisper_join_pause": (float, 0.0, "A phrase said within this many seconds of the previous one is heard with it, so a sentence cut by a pause reads as one; a phrase's closing mark waits as long for the next (0 = off)"),
     "whisper_context_chars": (int, 0, "How much of what this dictation typed is given to Whisper as context for the next phrase, in characters (0 = none)"),
     "whisper_french_spacing": (bool, True, "French typography: a no-break space before ; : ! ? in French text"),
     "whisper_history_file": (str, "", "Where every transcription is kept (empty: superwhisper2/history.jsonl in Talon's home)"),
@@ -72,7 +72,7 @@ class PluginOptions:
     history_file: str = ""
     spoken_punctuation: bool = True
     french_spacing: bool = True
-    join_pause: float = 3.0
+    join_pause: float = 0.0
     context_chars: int = 0
 
 

@@ -74,7 +74,7 @@ mode: all
 #     user.whisper_spoken_punctuation = 1
 #     # A phrase said within this many seconds of the previous one is heard with it, so a sentence
 #     # cut by a pause reads as one; a phrase's closing mark waits as long for the next (0 = off)
-#     user.whisper_join_pause = 3.0
+#     user.whisper_join_pause = 0.0
 #     # How much of what this dictation typed is given to Whisper as context for the next phrase, in
 #     # characters (0 = none)
 #     user.whisper_context_chars = 0

@@ -4,8 +4,8 @@
 
 FOLDER (default ../shared/audio/dev) holds recordings and a `transcripts.json`. Paths:
   plugin  the whole plugin in the Talon simulator, one dictation per language: each recording
-          cut into phrases where Talon would cut it, each phrase said once the previous one is
-          typed, as a user dictates sentence after sentence (phrases joined, context, marks);
+          cut into phrases where Talon would cut it (`--whole`: one phrase each), each phrase said
+          once the previous one is typed, as a user dictates sentence after sentence;
   engine  `transcribe` on each recording alone, with the plugin's default options;
   bare    faster-whisper's own `WhisperModel.transcribe`, same model, language and beam, full
           30 s window, no VAD: what a user would otherwise run.
@@ -124,6 +124,8 @@ class Evaluation:
 
         for path, settings in self.plugins.items():
             results = self.results.setdefault(path, {})
+            settings = dict(settings)
+            self.whole = settings.pop("whole", "1" if self.args.whole else "0") == "1"
             for name, value in settings.items():
                 self.talon.set_setting(name, value)
             for language, recordings in corpus.by_language(self.recordings).items():
@@ -140,10 +142,12 @@ class Evaluation:
         talon, session = self.talon, self.holder.session
         talon.press("super-shift-v")
         talon.settle(quiet=0.05)
+        time.sleep(0.35)  # a user starts speaking a moment after the hotkey: typing waits that long after it
         out: Dict[str, Dict[str, Any]] = {}
         for recording in recordings:
             samples = self.samples[recording.name]
-            phrases = cut_phrases(samples) or [samples]  # Talon's own detector hears quiet speech too
+            # Talon's own detector hears quiet speech too: a recording it would not cut is one phrase
+            phrases = [samples] if self.whole else (cut_phrases(samples) or [samples])
             start, latencies, decodes, retries = len(talon.document), [], 0, 0
             for phrase in phrases:
                 done, typed = session.finished(), session.stats.count
@@ -235,6 +239,9 @@ class Evaluation:
                     "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
                     "max_ms": round(max(latencies, default=float("nan")) * 1000, 1),
                 }
+                per_second = [results[r.name]["seconds"] / max(r.seconds, 0.1) for r in done]
+                row["ms_per_audio_s_p50"] = round(percentile(per_second, 0.5) * 1000, 1)
+                row["ms_per_audio_s_p95"] = round(percentile(per_second, 0.95) * 1000, 1)
                 if language:
                     row["wer"] = round(corpus.wer([r.text for r in done], [results[r.name]["text"] for r in done],
                                                   language), 3)
@@ -245,6 +252,7 @@ class Evaluation:
                     row["ratio_bare"] = round(statistics.median(ratios), 3)
                 rows[language or "none"] = row
             report["paths"][path] = rows
+        report["results"] = self.results  # per recording: text, latencies, decodes
         report["texts"] = {path: {name: result["text"] for name, result in results.items()}
                            for path, results in self.results.items()}
         return report
@@ -257,15 +265,17 @@ def table(report: Dict[str, Any]) -> str:
         f"({report['compute_type']}, {report['cpu_threads']} CPU thread(s)); corpus `{report['corpus']}` "
         f"({report['recordings']} recordings).",
         "",
-        "| path | language | recordings | phrases | WER | second decodes | p50 ms | p95 ms | max ms | ×bare (median of pairs) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| path | language | recordings | phrases | WER | second decodes | p50 ms | p95 ms | max ms "
+        "| ms per audio s, p50 / p95 | ×bare (median of pairs) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for path, rows in report["paths"].items():
         for language, row in rows.items():
             wer = f"{row['wer']:.3f}" if "wer" in row else f"typed {len(row['typed_on_non_speech'])}"
             ratio = f"{row['ratio_bare']:.2f}" if "ratio_bare" in row else "1"
             lines.append(f"| {path} | {language} | {row['recordings']} | {row['phrases']} | {wer} | "
-                         f"{row['second_decodes']} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['max_ms']:.0f} | {ratio} |")
+                         f"{row['second_decodes']} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['max_ms']:.0f} | "
+                         f"{row['ms_per_audio_s_p50']:.0f} / {row['ms_per_audio_s_p95']:.0f} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -281,6 +291,8 @@ def main(argv: List[str]) -> int:
                         help="a plugin variant NAME:user.x=value,... (dictated after the default plugin)")
     parser.add_argument("--only", action="append", default=[], help="only recordings whose name contains this")
     parser.add_argument("--no-plugin", action="store_true", help="only the engine (and its variants) and bare")
+    parser.add_argument("--whole", action="store_true",
+                        help="say each recording as one phrase (a user pausing only between sentences), not cut at pauses")
     parser.add_argument("--log", help="write the plugin's log (INFO) to this file")
     parser.add_argument("--json", help="write the whole report (texts included) to this file")
     args = parser.parse_args(argv)

@@ -27,11 +27,7 @@ log = logging.getLogger("superwhisper2")
 
 JOIN_MAX_SECONDS = 20.0  # the previous phrase and this one, heard together, fit one short window
 SENTENCE_MARKS = ".,;:!?…"  # what may end a phrase and be corrected when the next one continues it
-# More words than this per second of detected speech were not all said in this phrase. Measured
-# on the dev corpus: commands that share their first words with the previous one ("Ouvre les
-# volets" then "Ouvre les volets du premier étage") are right, and a check on shared words
-# sent them all to a second decode; an echo doubles the word count.
-WORDS_PER_SECOND = 4.5
+WORDS_PER_SECOND = 4.5  # more words than this per second of detected speech were not all said in this phrase
 _LEADING_MARKS = re.compile(r"^\s*([.,;:!?…]*)\s*")
 
 
@@ -85,11 +81,26 @@ def _doubt(decoded: decoding.Decoded, text: str, prefix: str, options: DecodeOpt
         return "glued to the last word"
     if not text:
         return "a mark alone"  # whether this phrase said anything is for it alone to tell
-    if guard.normalise(text) == guard.normalise(prefix):
-        return "the previous phrase again"
+    if echoes(text, prefix):
+        return "repeats the previous phrase"
     if len(text.split()) > max(4.0, WORDS_PER_SECOND * span.speech_seconds):
         # Whisper wrote the forced words again, then the new ones (measured between unrelated
         # commands: "Allume le bureau en rouge Allume la lumière dans la chambre Allume le
         # bureau en rouge"): more words than this phrase's speech can hold
         return "more words than were said"
     return None
+
+
+def echoes(text: str, prefix: str, run: int = 3) -> bool:
+    """Whisper wrote some of the forced words again: `run` of them in a row (all of them when
+    fewer), anywhere in the continuation. Measured on the dev corpus, between unrelated commands:
+    "Allume le bureau en rouge Allume la lumière dans la chambre…" after "Allume la lumière dans
+    la chambre". It also sends some right continuations to be heard alone (commands that start
+    like the one before): a second decode, never a wrong word."""
+    said = guard.normalise(prefix).split()
+    written = guard.normalise(text).split()
+    size = min(run, len(said))
+    if not size:
+        return False
+    grams = {tuple(said[i:i + size]) for i in range(len(said) - size + 1)}
+    return any(tuple(written[i:i + size]) in grams for i in range(len(written) - size + 1))
