@@ -22,6 +22,16 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 MAIN_THREAD_NAME = "talon-main"
 _ATEXIT_REGISTER = atexit.register
+_PENDING_AT_EXIT: List[Callable[[], Any]] = []  # what simulated Talons' user code gave atexit, not run yet
+
+
+def _run_pending_at_exit() -> None:
+    """The test process exits: run what no simulated Talon's `exit` ran (as the process would)."""
+    for fn in reversed(list(_PENDING_AT_EXIT)):
+        try:
+            fn()
+        except Exception:
+            pass
 PHRASE_THREAD_NAME = "talon-speech"
 
 
@@ -544,6 +554,9 @@ class Talon:
             sys.meta_path.insert(0, _Unavailable(self.unavailable))
         sys.modules["talon"] = self._talon_pkg
         sys.modules["talon.lib"] = self._talon_pkg.lib
+        if not _PENDING_AT_EXIT and not getattr(_run_pending_at_exit, "registered", False):
+            _ATEXIT_REGISTER(_run_pending_at_exit)
+            _run_pending_at_exit.registered = True  # type: ignore[attr-defined]
         atexit.register = self._atexit_register  # type: ignore[assignment]  # run at `exit`, not at the process's
         if self.cubeb is not None:
             sys.modules["talon.lib.cubeb"] = self.cubeb
@@ -600,8 +613,10 @@ class Talon:
         self._modules[path] = module
 
     def _atexit_register(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
-        """atexit.register as seen by user code at import: run when this Talon exits."""
-        self.atexit.append(lambda: fn(*args, **kwargs))
+        """atexit.register as seen by user code: run when this Talon exits (or the test process does)."""
+        handler = lambda: fn(*args, **kwargs)  # noqa: E731
+        self.atexit.append(handler)
+        _PENDING_AT_EXIT.append(handler)
         return fn
 
     def _ensure_packages(self, name: str) -> None:
@@ -1022,6 +1037,8 @@ class Talon:
         for fn in list(self.app_callbacks.get("exit", [])):
             fn()
         for fn in reversed(self.atexit):
+            if fn in _PENDING_AT_EXIT:
+                _PENDING_AT_EXIT.remove(fn)
             fn()
 
     @property

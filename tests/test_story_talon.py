@@ -256,6 +256,7 @@ def test_whisper_history_reads_only_the_end_of_a_large_history_file(tmp_path):
     from superwhisper2.history import TAIL_BYTES, History
 
     history = History(str(tmp_path / "history.jsonl"), max_bytes=10**9)
+    Path(history.path).write_text("{cut by a crash long ago\n", encoding="utf-8")  # never read again
     for index in range(40_000):
         history.append({"text": f"phrase {index}"})
     assert Path(history.path).stat().st_size > 30 * TAIL_BYTES
