@@ -18,6 +18,8 @@ from typing import Any, Callable, Optional, Set
 
 from talon import cron
 
+from .engine import models
+
 log = logging.getLogger("superwhisper2")
 
 WORKER_NAME = "superwhisper2-worker"
@@ -103,8 +105,6 @@ def _work(holder: types.ModuleType) -> None:
 def shutdown(timeout: float = 1.0) -> None:
     """Talon is exiting: end the worker within `timeout` seconds and free the model, never
     waiting on a transcription or a download in progress."""
-    from .engine import models
-
     holder = runtime()
     holder.exiting.set()
     holder.queue.put(None)
