@@ -37,7 +37,10 @@ def test_a_sentence_said_with_pauses_is_typed_as_one_sentence(case, talon, phras
     # no worse than the phrases heard alone on this machine, with a margin of a word: int8
     # kernels differ between CPUs (AVX2, AVX-512) and a borderline word may flip
     assert wer(reference, text) <= wer(reference, alone) + 0.06, (text, alone)
-    assert _sentence_ends(text) == ["."] and text.endswith("."), text  # one sentence, one full stop, at its end
+    # read as one sentence: no more sentence ends than the phrases heard alone (JFK alone: "…Americans.
+    # Is not. What…"), and it ends with one (which mark, Whisper decides and may differ by CPU)
+    assert len(_sentence_ends(text)) <= len(_sentence_ends(alone)), (text, alone)
+    assert text.rstrip()[-1:] in (".", "!", "?"), text
     assert not text.startswith(" ") and "  " not in text
     assert sim.keys == []  # nothing typed was deleted to get there
     assert sim.violations == [] and sim.errors == []

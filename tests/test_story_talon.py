@@ -274,3 +274,19 @@ def test_gpu_memory_query_opens_no_console_window_on_windows(monkeypatch):
 
     assert models.gpu_memory_mb(run=run) is None
     assert "creationflags" in seen  # CREATE_NO_WINDOW on Windows, 0 elsewhere
+
+
+def test_every_settings_example_in_the_readme_is_read_by_talon_as_written(tmp_path):
+    from talon_sim import parse_talon_file
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    examples = [block for block in _talon_blocks(readme, "") if "settings():" in block]
+    assert len(examples) >= 3
+    for index, text in enumerate(examples):
+        path = tmp_path / f"example{index}.talon"
+        path.write_text(text, encoding="utf-8")
+        parsed = parse_talon_file(str(path))  # raises on anything Talon would not parse
+        assert parsed.settings and all(name.startswith("user.whisper_") for name in parsed.settings), text
+        from superwhisper2.options import SETTINGS
+
+        assert set(parsed.settings) <= {f"user.{name}" for name in SETTINGS}, text
