@@ -15,7 +15,7 @@ from typing import Any, Optional
 from .engine.guard import normalise
 from .engine.options import DecodeOptions, Transcript
 from .interpret import COMMANDS, interpret, near_command
-from .recognise import Failed, Heard, PhraseFailed, hear_alone, recognise
+from .recognise import Failed, Heard, PhraseFailed, hear_without_context, recognise
 from .runtime import on_main, runtime
 from .typist import ANY_HELD, Phrase
 
@@ -42,7 +42,7 @@ def process(session: Any, item: Heard) -> None:
     if (prompt or spoken) and near_command(result.text):
         # context steers Whisper towards dictated text ("Whistler stop" after a French sentence,
         # measured): a short text close to a command is heard again without it
-        alone = hear_alone(session.keeper, item, decode)
+        alone = hear_without_context(session.keeper, item, decode)
         if alone is not None and normalise(alone.text) in COMMANDS:
             result = alone
     meaning = interpret(result.text, session.lists.entries("replacements"), options.plugin.spoken_punctuation)

@@ -117,7 +117,7 @@ def recognise(keeper: ModelKeeper, item: Heard, decode: DecodeOptions, prompt: O
             busy(False)
 
 
-def hear_alone(keeper: ModelKeeper, item: Heard, decode: DecodeOptions) -> Optional[Transcript]:
+def hear_without_context(keeper: ModelKeeper, item: Heard, decode: DecodeOptions) -> Optional[Transcript]:
     """The phrase again with no context (to tell a command from dictated words); None on failure."""
     model = keeper.model
     if model is None:
