@@ -52,12 +52,9 @@ def on_pre_phrase(phrase: Dict[str, Any]) -> None:
     start, command = trailing_words(words, AT_THE_END)
     source = microphone.state()
     samples = phrase.get("samples")
-    if source.running:
-        if command:
-            on_main(lambda: current.command(AT_THE_END[command]))
-        return  # the microphone fallback is the one source now
-    if samples is None:
-        _no_audio(current)
+    if source.running or samples is None:  # no audio of Talon's to queue
+        if not source.running:  # (once the microphone fallback runs, it is the one source)
+            _no_audio(current)
         if command:
             on_main(lambda: current.command(AT_THE_END[command]))
         return

@@ -99,14 +99,16 @@ class Typist:
     def context(self, dictation: int, since: int = 0, before: Optional[int] = None,
                 chars: int = CONTEXT_CHARS) -> Optional[str]:
         """The end of what dictation `dictation` typed from phrase `since` on, stopping before
-        phrase `before`, for Whisper's prompt (read by the worker)."""
+        phrase `before`, for Whisper's prompt (read by the worker); None when `chars` is 0."""
+        if chars <= 0:
+            return None
         held = self.held
         text = "".join(
             piece.typed + (held[1] if held and held[0] == piece.number else "")
             for piece in list(self.pieces)
             if piece.dictation == dictation and piece.number >= since and (before is None or piece.number < before)
         )
-        return text.strip()[-chars:] or None if chars > 0 else None
+        return text.strip()[-chars:] or None
 
     def pending(self) -> int:
         return len(self.queue)

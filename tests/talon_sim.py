@@ -916,9 +916,6 @@ class Talon:
     def _bindings(self, key: str) -> List[List[Tuple[str, List[Any]]]]:
         return [f.hotkeys[key] for f in self.talon_files.values() if key in f.hotkeys and self._file_active(f)]
 
-    def hotkeys_active(self, key: str) -> bool:
-        return bool(self._bindings(key) or self._bindings(key + ":up"))
-
     # -- the user's voice ----------------------------------------------------------------------
 
     def speak(self, samples: Any = None, words: Optional[str] = None, wait: bool = True,
