@@ -519,6 +519,7 @@ class Talon:
         self._sequence = 0
         self._busy = threading.Event()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a job was scheduled: the main loop looks again at once
         self._main = threading.Thread(target=self._main_loop, name=MAIN_THREAD_NAME, daemon=True)
         self._speech_queue: "queue.Queue[Optional[Tuple[Phrase, dict]]]" = queue.Queue()
         self._speech = threading.Thread(target=self._speech_loop, name=PHRASE_THREAD_NAME, daemon=True)
@@ -742,15 +743,19 @@ class Talon:
         job = _Job(time.monotonic() + delay, fn, interval)
         self._sequence += 1
         self._jobs.put((job.due, self._sequence, job))
+        self._wake.set()
         return job
 
     def _main_loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before get(): a job scheduled from here on wakes the wait below
             due, _, job = self._jobs.get()
             wait = due - time.monotonic()
             if wait > 0:
+                # Talon runs cron.after("0ms", fn) as soon as its main thread is free
+                # (TALON_FACTS: cron.after(delay, fn)); no polling step of our own is added to it
                 self._jobs.put((due, _, job))
-                time.sleep(min(wait, 0.005))
+                self._wake.wait(wait)
                 continue
             if job.cancelled or self._stop.is_set():
                 continue
