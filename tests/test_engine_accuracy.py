@@ -141,3 +141,64 @@ def test_a_phrase_longer_than_thirty_seconds_is_cut_and_fully_transcribed(base_m
     bare = " ".join(segment.text for segment in segments)  # the bare model, this machine, same run
     assert wer(reference, result.text) <= wer(reference, bare) + 0.05, (result.text, bare)
     assert result.text.count("Americans") == 3
+
+
+def test_the_speech_gate_settles_early_speech_on_its_first_seconds_with_the_same_answer(audio_dir, dev_corpus):
+    """Silero costs ~2 ms per second of audio, the largest fixed cost on a GPU: when the first
+    1.5 s already hold sure speech, the rest is not heard. On every dev recording, on noise and on
+    speech that starts late, the answer is the whole gate's."""
+    from superwhisper2.engine import guard
+    from superwhisper2.engine.audio import load_audio
+
+    quilter = load_audio(audio_dir / "quilter_en.wav")
+    clips = {name: load_audio(recording.path) for name, recording in dev_corpus.items()}
+    clips.update({name: load_audio(audio_dir / name) if samples is None else samples
+                  for name, samples in _noises().items()})
+    clips["2 s of silence, then speech"] = np.concatenate([np.zeros(32_000, dtype=np.float32), quilter])
+    settled = 0
+    for name, samples in clips.items():
+        whole, quick = guard.find_speech(samples), guard.find_speech(samples, exact=False)
+        assert quick.empty == whole.empty, name
+        if quick != whole:  # settled on the probe: sure speech, and the phrase kept to its end
+            settled += 1
+            assert quick.speech_seconds >= guard.SURE_SPEECH_SECONDS <= whole.speech_seconds, name
+            assert quick.end == samples.size and abs(quick.start - whole.start) <= 4_800, name
+    assert guard.find_speech(clips["2 s of silence, then speech"], exact=False).start >= 16_000
+    assert settled >= len(dev_corpus) // 2
+
+
+def test_on_cuda_the_speech_gate_runs_beside_the_encoder_with_the_same_result(base_model, audio_dir, monkeypatch):
+    """On a GPU the gate runs on its own thread while the features and the encoder are computed:
+    the same words are typed, noise still types nothing, and a failing gate still fails the phrase."""
+    import dataclasses
+    import threading
+
+    import pytest
+
+    from superwhisper2.engine import guard
+
+    on_cuda = dataclasses.replace(base_model, device="cuda")  # the same CPU weights under CUDA's rules
+    threads = []
+    real_find_speech = guard.find_speech
+
+    def find_speech(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real_find_speech(*args, **kwargs)
+
+    monkeypatch.setattr(guard, "find_speech", find_speech)
+    for name, language in (("quilter_en.wav", "en"), ("consulat_fr.wav", "fr")):
+        beside = transcribe(on_cuda, audio_dir / name, DecodeOptions(language=language))
+        in_line = transcribe(base_model, audio_dir / name, DecodeOptions(language=language, min_window=30))
+        assert beside.text == in_line.text and beside.text
+        assert "vad_wait" in beside.timings and "vad_wait" not in in_line.timings
+    assert threads == ["superwhisper2-gate", threading.current_thread().name] * 2
+    for name, samples in _noises().items():
+        result = transcribe(on_cuda, audio_dir / name if samples is None else samples, DecodeOptions(language="fr"))
+        assert result.text == "" and result.dropped == "no speech", name
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("onnxruntime failed")
+
+    monkeypatch.setattr(guard, "find_speech", broken)
+    with pytest.raises(RuntimeError, match="onnxruntime"):
+        transcribe(on_cuda, audio_dir / "quilter_en.wav", DecodeOptions(language="en"))

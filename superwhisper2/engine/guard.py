@@ -11,9 +11,11 @@ import functools
 import json
 import os
 import re
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
-from typing import FrozenSet, List
+from typing import Dict, FrozenSet, List, Optional
 
 import numpy as np
 
@@ -74,11 +76,32 @@ def speech_chunks(samples: np.ndarray, threshold: float = 0.5, min_silence_ms: i
     return get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
 
 
-def find_speech(samples: np.ndarray, options: GateOptions = GateOptions()) -> SpeechSpan:
-    """The span from the first to the last speech the VAD hears, padded; NO_SPEECH if none."""
+SURE_SPEECH_SECONDS = 0.6  # this much speech heard: a short known hallucination is still typed
+PROBE_SECONDS = 1.5  # from the onset; measured on the dev corpus and its pieces cut at pauses
+
+
+def find_speech(samples: np.ndarray, options: GateOptions = GateOptions(), exact: bool = True) -> SpeechSpan:
+    """The span from the first to the last speech the VAD hears, padded; NO_SPEECH if none.
+
+    Silero costs ~2 ms per second of audio, the largest fixed cost on a GPU. With `exact` off,
+    PROBE_SECONDS from the first loud sound are heard first, and when they hold
+    SURE_SPEECH_SECONDS of speech the phrase passes at once: the span then runs to the end and
+    `speech_seconds` is a lower bound.
+    The gate's answer is the same (the whole phrase holds at least the probe's speech); a phrase
+    without that much speech early is heard whole, as before.
+    """
     if rms_dbfs(samples) < options.energy_floor_dbfs:
         return NO_SPEECH
-    chunks = speech_chunks(levelled(samples), threshold=options.vad_threshold)
+    gain = _gain(samples)
+    probe = int(PROBE_SECONDS * SAMPLE_RATE)
+    if not exact and samples.size > probe:
+        start = _onset(samples)
+        chunks = speech_chunks(samples[start:start + probe] * gain, threshold=options.vad_threshold)
+        speech = sum(chunk["end"] - chunk["start"] for chunk in chunks) / SAMPLE_RATE
+        if speech >= max(SURE_SPEECH_SECONDS, options.min_speech_seconds):
+            pad = int(options.pad_seconds * SAMPLE_RATE)
+            return SpeechSpan(max(0, start + chunks[0]["start"] - pad), samples.size, speech)
+    chunks = speech_chunks(samples * gain, threshold=options.vad_threshold)
     speech = sum(chunk["end"] - chunk["start"] for chunk in chunks) / SAMPLE_RATE
     if not chunks or speech < options.min_speech_seconds:
         return NO_SPEECH
@@ -86,16 +109,58 @@ def find_speech(samples: np.ndarray, options: GateOptions = GateOptions()) -> Sp
     return SpeechSpan(max(0, chunks[0]["start"] - pad), min(samples.size, chunks[-1]["end"] + pad), speech)
 
 
+class GateBeside:
+    """The gate on its own thread, started with the phrase: on a GPU it runs while the CPU computes
+    the features and the GPU encodes, so it adds nothing to the latency. Measured on an H200
+    (docs/BENCHMARKS.md): beside the decoder, a whole-phrase Silero (~25 ms) slowed the decoder's
+    kernel launches; the probe (~4 ms) is done before the decoder starts."""
+
+    def __init__(self, samples: np.ndarray, options: GateOptions) -> None:
+        self.samples, self.options = samples, options
+        self.span: Optional[SpeechSpan] = None
+        self.error: Optional[BaseException] = None
+        self.seconds = 0.0
+        self.thread = threading.Thread(target=self._run, name="superwhisper2-gate", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        tick = time.perf_counter()
+        try:
+            self.span = find_speech(self.samples, self.options, exact=False)
+        except BaseException as error:  # raised again on the phrase's thread, as the gate in line would
+            self.error = error
+        self.seconds = time.perf_counter() - tick
+
+    def result(self, timings: Dict[str, float]) -> SpeechSpan:
+        """The span, once the gate is done; its own time and the wait for it go in `timings`."""
+        tick = time.perf_counter()
+        self.thread.join()
+        timings["vad"] = self.seconds
+        timings["vad_wait"] = time.perf_counter() - tick
+        if self.error is not None:
+            raise self.error
+        assert self.span is not None
+        return self.span
+
+
 MAX_GAIN = 300.0  # +50 dB: enough for a quiet microphone, not enough to make hiss of silence loud
 
 
-def levelled(samples: np.ndarray, peak: float = 0.5) -> np.ndarray:
-    """`samples` scaled so their peak is `peak`: Silero misses quiet speech (measured: every
-    dev-corpus sentence with peaks near -48 dBFS), and a quiet microphone is not silence."""
+def _onset(samples: np.ndarray, frame: int = 512) -> int:
+    """A little before the phrase first comes within 30 dB of its loudest 32 ms: where the probe
+    starts (a recording may open on a second of room noise)."""
+    frames = samples[: samples.size // frame * frame].reshape(-1, frame)
+    power = np.einsum("ij,ij->i", frames, frames)
+    loud = np.flatnonzero(power >= power.max() * 1e-3) if power.size else power
+    return max(0, int(loud[0]) * frame - SAMPLE_RATE // 5) if loud.size else 0
+
+
+def _gain(samples: np.ndarray, peak: float = 0.5) -> np.float32:
+    """The gain that brings the whole phrase's peak to `peak` (at most MAX_GAIN): Silero misses
+    quiet speech (measured: every dev-corpus sentence with peaks near -48 dBFS), and a quiet
+    microphone is not silence."""
     top = float(np.max(np.abs(samples))) if samples.size else 0.0
-    if top <= 0.0:
-        return samples
-    return samples * np.float32(min(MAX_GAIN, peak / top))
+    return np.float32(min(MAX_GAIN, peak / top)) if top > 0.0 else np.float32(1.0)
 
 
 def load_vad() -> None:

@@ -96,6 +96,14 @@ def min_window(options: DecodeOptions, device: str) -> float:
     return FULL_WINDOW if device == "cuda" else CPU_MIN_WINDOW
 
 
+def gate_beside(options: DecodeOptions, device: str) -> bool:
+    """Run the speech gate beside the features and the encoder, not before them: on CUDA (the CPU
+    has little else to do there), and only where nothing of the decode depends on where the
+    speech is (the full window, no trimming)."""
+    return (device == "cuda" and options.vad and not options.trim_silence
+            and (not options.short_window or min_window(options, device) >= FULL_WINDOW))
+
+
 def window_seconds(seconds: float, options: DecodeOptions, device: str = "cpu") -> float:
     """The encoder window for `seconds` of audio."""
     if not options.short_window:

@@ -1,9 +1,10 @@
 """One phrase of audio in, its text out: the engine's single entry point.
 
-A phrase flows one way: audio (engine/audio.py) → speech gate (guard.py) → heard with the
-previous phrase (joined.py) or alone in a short window (window.py) → decoder passes
-(decoding.py) → gates on the result (here). The language is detected from the same encoder
-output (faster-whisper 1.2.1 would encode twice), restricted to the user's languages.
+A phrase flows one way: audio (engine/audio.py) → speech gate (guard.py; on CUDA it runs beside
+the features and the encoder, its answer applied after) → heard with the previous phrase
+(joined.py) or alone in a short window (window.py) → decoder passes (decoding.py) → gates on
+the result (here). The language is detected from the same encoder output (faster-whisper
+1.2.1 would encode twice), restricted to the user's languages.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .decoding import compression_ratio, silent, unsure
 from .errors import ModelError
 from .joined import SENTENCE_MARKS, continue_previous
 from .models import LoadedModel
-from .options import FULL_WINDOW, DecodeOptions, Previous, Transcript
+from .options import FULL_WINDOW, DecodeOptions, Previous, Transcript, gate_beside
 from .window import hear_alone
 
 log = logging.getLogger("superwhisper2")
@@ -48,13 +49,18 @@ def transcribe(
     language = _fixed_language(model, options.language)
 
     span = guard.SpeechSpan(0, samples.size, audio_seconds)
-    if options.vad:
+    beside: Optional[guard.GateBeside] = None
+    if options.vad and previous is None and gate_beside(options, model.device):
+        if guard.rms_dbfs(samples) < options.gate.energy_floor_dbfs:
+            return _no_speech(language, audio_seconds, timings, started)
+        beside = guard.GateBeside(samples, options.gate)
+    elif options.vad:
         tick = time.perf_counter()
-        span = guard.find_speech(samples, options.gate)
+        # where the speech ends matters only to trimming and to hearing a phrase with the last one
+        span = guard.find_speech(samples, options.gate, exact=options.trim_silence or previous is not None)
         timings["vad"] = time.perf_counter() - tick
         if span.empty:
-            timings["total"] = time.perf_counter() - started
-            return Transcript("", language or "", audio_seconds, dropped="no speech", timings=timings)
+            return _no_speech(language, audio_seconds, timings, started)
         if options.trim_silence:
             samples = samples[span.start:span.end]
 
@@ -71,12 +77,21 @@ def transcribe(
         result = _transcribe_with_faster_whisper(model, samples, options, language, prompt, timings)
     elif result is None:
         result = hear_alone(model, samples, options, language, prompt, span, timings)
+    if beside is not None:
+        span = beside.result(timings)
+        if span.empty:  # decoded for nothing: a few GPU milliseconds, never typed
+            return _no_speech(language, audio_seconds, timings, started)
     result.audio_seconds = audio_seconds
     result.speech_seconds = span.speech_seconds
     _apply_gates(result, options)
     timings["total"] = time.perf_counter() - started
     result.timings = timings
     return result
+
+
+def _no_speech(language: Optional[str], audio_seconds: float, timings: Dict[str, float], started: float) -> Transcript:
+    timings["total"] = time.perf_counter() - started
+    return Transcript("", language or "", audio_seconds, dropped="no speech", timings=timings)
 
 
 def _fixed_language(model: LoadedModel, language: Optional[str]) -> Optional[str]:
@@ -99,7 +114,7 @@ def _apply_gates(result: Transcript, options: DecodeOptions) -> None:
     elif is_unsure and result.temperature > 0 and silent(result.no_speech_prob, options, share=0.5):
         result.dropped = "unsure after every fallback"  # sampling invents text on noise
     elif guard.is_known_hallucination(result.text) and (
-        result.avg_logprob < -0.5 or result.no_speech_prob > 0.2 or result.speech_seconds < 0.6
+        result.avg_logprob < -0.5 or result.no_speech_prob > 0.2 or result.speech_seconds < guard.SURE_SPEECH_SECONDS
     ):
         result.dropped = "hallucination"
     if result.dropped:
