@@ -1,6 +1,6 @@
 """Benchmark: the plugin against what a user would otherwise run, side by side in one process.
 
-    python tools/bench.py [--model pypi:base] [--repeat 5] [--json] [AUDIO_FOLDER...]
+    python tools/bench.py [--model pypi:base] [--repeat 5] [--setting user.x=value] [--json] [AUDIO_FOLDER...]
 
 Paths, interleaved file by file and repetition by repetition on the same loaded model:
   plugin  the whole plugin in the Talon simulator: phrase delivered -> text typed
@@ -87,7 +87,7 @@ class Bench:
         for name, value in {
             "user.whisper_model": self.model_path, "user.whisper_device": self.args.device,
             "user.whisper_compute_type": self.args.compute_type, "user.whisper_type_delay_ms": 0,
-            "user.whisper_overlay": False,
+            "user.whisper_overlay": False, **dict(item.split("=", 1) for item in self.args.setting),
         }.items():
             self.talon.set_setting(name, value)
         started = time.perf_counter()
@@ -163,10 +163,12 @@ class Bench:
     def run(self) -> Dict[str, Any]:
         from superwhisper2.engine.audio import load_audio
 
+        self.start_plugin()
         files = speech_files([Path(f) for f in self.args.folders])
+        if not self.model.multilingual:  # nobody dictates French to tiny.en: it would only time a loop
+            files = [(path, language, text) for path, language, text in files if language in ("en", "auto")]
         for path, _, _ in files:
             self.samples[path] = load_audio(path)
-        self.start_plugin()
         for path, language, _ in files:  # warm-up: every path once per file
             self.run_plugin(self.samples[path], language)[0]
             self.run_bare(self.samples[path], language, design=False)
@@ -213,7 +215,8 @@ class Bench:
 
         audio_seconds = {path.name: self.samples[path].size / 16_000 for path, _, _ in files}
         out: Dict[str, Any] = {
-            "model": self.args.model, "model_path": self.model_path, "device": self.model.device,
+            "model": self.args.model, "settings": self.args.setting, "model_path": self.model_path,
+            "device": self.model.device,
             "compute_type": self.model.compute_type, "repeat": self.args.repeat,
             "files": [path.name for path, _, _ in files],
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
@@ -358,6 +361,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--compute-type", default="auto")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--setting", action="append", default=[], help="a plugin setting user.x=value")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = Bench(args).run()
