@@ -46,9 +46,10 @@ mode: all
 #     user.whisper_initial_prompt = ""
 #     # Words Whisper should expect (names, jargon)
 #     user.whisper_hotwords = ""
-#     # Shortest encoder window in seconds (0 = by device: the full 30 s on CUDA, 15 s on the CPU)
+#     # Shortest encoder window in seconds (0 = the full 30 s; 15 is 2-3x faster on a CPU but loses
+#     # words)
 #     user.whisper_min_window = 0.0
-#     # Encode phrases in a short window instead of Whisper's 30 s
+#     # Allow the shorter window user.whisper_min_window asks for (0: always 30 s)
 #     user.whisper_short_window = 1
 #     # Skip phrases without speech (Silero VAD) before Whisper
 #     user.whisper_vad = 1

@@ -28,12 +28,13 @@ def DecodeOptions(**kwargs):
     return Options(**kwargs)
 
 
-def test_speech_is_transcribed_accurately_with_short_and_full_windows(case, base_model, tiny_model, audio_dir, transcripts, wer):
+def test_speech_is_transcribed_accurately_in_the_default_full_window_and_a_chosen_short_one(
+        case, base_model, tiny_model, audio_dir, transcripts, wer):
     recording, model_name, language, limit = case
     model = _model(model_name, base_model, tiny_model)
     reference = transcripts[recording]["text"]
-    short = transcribe(model, audio_dir / recording, DecodeOptions(language=language))
-    full = transcribe(model, audio_dir / recording, DecodeOptions(language=language, short_window=False))
+    short = transcribe(model, audio_dir / recording, DecodeOptions(language=language, min_window=15))
+    full = transcribe(model, audio_dir / recording, DecodeOptions(language=language))
     print(f"{recording} {model_name}: short {short.window_seconds:.0f} s -> {short.text!r}; full -> {full.text!r}")
     assert short.window_seconds < 30 and full.window_seconds == 30
     assert wer(reference, short.text) <= limit

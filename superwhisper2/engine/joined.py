@@ -42,7 +42,7 @@ def continue_previous(model: LoadedModel, samples: np.ndarray, options: DecodeOp
         return None
     probability = 1.0
     if language is None:  # detected on this phrase's own audio: the previous one would sway it
-        window = window_seconds(samples.size / SAMPLE_RATE, options, model.device)
+        window = window_seconds(samples.size / SAMPLE_RATE, options)
         whisper = model.whisper
         encoded = encode(model, samples, window, timings, "_language")
         if whisper is None or model.whisper is not whisper:
@@ -51,7 +51,7 @@ def continue_previous(model: LoadedModel, samples: np.ndarray, options: DecodeOp
             language, probability = decoding.detect_language(whisper, encoded, options.languages, previous.language)
     if language != previous.language:
         return None  # another language: not the same sentence
-    window = window_seconds(joined.size / SAMPLE_RATE, options, model.device)
+    window = window_seconds(joined.size / SAMPLE_RATE, options)
     first = replace(options, temperature=options.temperature[:1])
     decoded = decode_window(model, joined, window, first, language, context, timings, "_joined", prefix,
                             samples.size / SAMPLE_RATE)

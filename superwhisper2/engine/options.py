@@ -11,7 +11,6 @@ import numpy as np
 from . import guard
 
 FULL_WINDOW = 30.0  # seconds: the window Whisper was trained on
-CPU_MIN_WINDOW = 15.0  # measured on the dev corpus: same WER as the full window (docs/BENCHMARKS.md)
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,9 @@ class DecodeOptions:
     word_timestamps: bool = False  # uses faster-whisper's own (full-window) path when on
     suppress_blank: bool = True
     short_window: bool = True
-    # Shortest encoder window in seconds; 0 chooses by device: the full window on CUDA (the
-    # encoder is cheap there), CPU_MIN_WINDOW on the CPU.
+    # Shortest encoder window in seconds; 0 is the full window. Measured on the dev corpus on two
+    # CPUs and a GPU (docs/BENCHMARKS.md): a 15 s floor is 2-3x faster on the CPU but lost French
+    # words on two of the three, and Talon's cut phrases lost words in both languages.
     min_window: float = 0.0
     window_margin: float = 1.0  # silence after the speech: without it the decoder may loop
     vad: bool = True
@@ -89,11 +89,9 @@ class Transcript:
         return math.exp(self.avg_logprob) if self.avg_logprob > -50 else 0.0
 
 
-def min_window(options: DecodeOptions, device: str) -> float:
-    """The window floor for this device (the setting, or the measured default)."""
-    if options.min_window > 0:
-        return min(FULL_WINDOW, options.min_window)
-    return FULL_WINDOW if device == "cuda" else CPU_MIN_WINDOW
+def min_window(options: DecodeOptions) -> float:
+    """The window floor: the setting, or the full window."""
+    return min(FULL_WINDOW, options.min_window) if options.min_window > 0 else FULL_WINDOW
 
 
 def gate_beside(options: DecodeOptions, device: str) -> bool:
@@ -101,12 +99,12 @@ def gate_beside(options: DecodeOptions, device: str) -> bool:
     has little else to do there), and only where nothing of the decode depends on where the
     speech is (the full window, no trimming)."""
     return (device == "cuda" and options.vad and not options.trim_silence
-            and (not options.short_window or min_window(options, device) >= FULL_WINDOW))
+            and (not options.short_window or min_window(options) >= FULL_WINDOW))
 
 
-def window_seconds(seconds: float, options: DecodeOptions, device: str = "cpu") -> float:
+def window_seconds(seconds: float, options: DecodeOptions) -> float:
     """The encoder window for `seconds` of audio."""
     if not options.short_window:
         return FULL_WINDOW
-    window = max(min_window(options, device), math.ceil(seconds + options.window_margin))
+    window = max(min_window(options), math.ceil(seconds + options.window_margin))
     return min(FULL_WINDOW, float(window))

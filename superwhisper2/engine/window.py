@@ -33,7 +33,7 @@ def hear_alone(model: LoadedModel, samples: np.ndarray, options: DecodeOptions, 
     retried = False
     for piece in split_long(samples):
         context = " ".join(part for part in (prompt, *texts) if part) or None
-        window = window_seconds(piece.size / SAMPLE_RATE, options, model.device)
+        window = window_seconds(piece.size / SAMPLE_RATE, options)
         # A short window gets one greedy/beam pass: when unsure, the full window decides (cheaper
         # and steadier than sampling at higher temperatures in the wrong window).
         first = replace(options, temperature=options.temperature[:1]) if window < FULL_WINDOW else options
