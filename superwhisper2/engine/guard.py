@@ -86,9 +86,8 @@ def find_speech(samples: np.ndarray, options: GateOptions = GateOptions(), exact
     Silero costs ~2 ms per second of audio, the largest fixed cost on a GPU. With `exact` off,
     PROBE_SECONDS from the first loud sound are heard first, and when they hold
     SURE_SPEECH_SECONDS of speech the phrase passes at once: the span then runs to the end and
-    `speech_seconds` is a lower bound.
-    The gate's answer is the same (the whole phrase holds at least the probe's speech); a phrase
-    without that much speech early is heard whole, as before.
+    `speech_seconds` is a lower bound. The gate's answer is the same (the whole phrase holds at
+    least the probe's speech); a phrase without that much speech early is heard whole.
     """
     if rms_dbfs(samples) < options.energy_floor_dbfs:
         return NO_SPEECH
