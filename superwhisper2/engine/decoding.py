@@ -1,8 +1,9 @@
-"""One decoder pass over an encoder output: the prompt, the beam or sampling, the fallback to
-hotter temperatures, and the numbers that say how sure Whisper was.
+"""Hearing audio in an encoder window: the features and the encoder, then decoder passes with the
+prompt, the beam or sampling, the fallback to hotter temperatures, and the numbers that say how
+sure Whisper was.
 
-ctranslate2's `Whisper.generate` is called directly (faster-whisper's `transcribe` would
-encode again and cut the text into timed segments we do not need).
+ctranslate2's `Whisper.encode` and `generate` are called directly (faster-whisper's `transcribe`
+would encode again and cut the text into timed segments we do not need).
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .options import DecodeOptions
+import numpy as np
+
+from . import guard
+from .audio import SAMPLE_RATE
+from .options import DecodeOptions, Request
 
 MAX_MODEL_LENGTH = 448  # Whisper's decoder positions
 MAX_PROMPT_TOKENS = MAX_MODEL_LENGTH // 2 - 1
@@ -32,6 +37,55 @@ class Decoded:
     language_probability: float
     hit_limit: bool
     glued: bool = False  # after forced text: the first token continues its last word
+
+
+def encode(request: Request, samples: np.ndarray, window: float, stage: str = "") -> Any:
+    """The encoder output for `samples` in a window of `window` seconds."""
+    import ctranslate2
+
+    whisper = request.model.running()
+    with request.timed("features" + stage):
+        features = whisper.feature_extractor(samples)[:, :-1]  # the last frame is padding (as faster-whisper)
+        frames = int(window * 100)
+        if features.shape[-1] < frames:
+            features = np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
+        features = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
+    with request.model.lock, request.timed("encoder" + stage):
+        return whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
+
+
+def decode(request: Request, samples: np.ndarray, window: float, *, options: Optional[DecodeOptions] = None,
+           stage: str = "", prefix: str = "", new_seconds: Optional[float] = None) -> "Decoded":
+    """Encode and decode `samples`; with `prefix`, the text must start with it and only what
+    follows (`new_seconds` of the audio, at its end) is returned."""
+    options = options or request.options
+    encoded = encode(request, samples, window, stage)
+    whisper = request.model.running()
+    with request.model.lock:
+        language, probability = request.language, 1.0
+        if language is None:
+            with request.timed("language" + stage):
+                language, probability = detect_language(whisper, encoded, options.languages,
+                                                        options.preferred_language)
+        with request.timed("decoder" + stage):
+            tokens = tokenizer(whisper, language)
+            seconds = samples.size / SAMPLE_RATE if new_seconds is None else new_seconds
+            decoded = generate(whisper, encoded, prompt=prompt(tokens, options, request.prompt), tokens=tokens,
+                               options=options, wanted=16 + int(12 * seconds),  # generous; a loop stops early
+                               forced=tokens.encode(" " + prefix) if prefix else [])
+    decoded.language, decoded.language_probability = language, probability
+    return decoded
+
+
+def looks_broken(decoded: "Decoded", options: DecodeOptions, span: guard.SpeechSpan) -> bool:
+    """Signs that a short window (or the phrase before, forced) misled the decoder."""
+    if decoded.hit_limit or guard.repeats_itself(decoded.tokens) or guard.is_repeated_block(decoded.tokens):
+        return True
+    if too_repetitive(decoded.compression_ratio, options):
+        return True
+    if unsure(decoded.avg_logprob, options) and not silent(decoded.no_speech_prob, options):
+        return True  # unsure: garbage at the end of a cut window looks like this
+    return not decoded.text and span.speech_seconds >= 0.5
 
 
 def detect_language(whisper: Any, encoded: Any, allowed: Sequence[str],
@@ -89,10 +143,8 @@ def generation_budget(prompt_length: int, wanted: int) -> Tuple[int, int]:
     return max_length, max(1, min(max_length - prompt_length + 1, max_length // 2))
 
 
-def generate_with_fallback(
-    whisper: Any, encoded: Any, prompt_tokens: List[int], tokens: Any, options: DecodeOptions, wanted: int,
-    forced: Sequence[int] = (),
-) -> Decoded:
+def generate(whisper: Any, encoded: Any, *, prompt: List[int], tokens: Any, options: DecodeOptions, wanted: int,
+             forced: Sequence[int] = ()) -> Decoded:
     """Decode at the first temperature; retry hotter when the result is repetitive or unsure.
 
     `forced` tokens start the text (measured on ctranslate2 4.8.5: they come back at the start
@@ -102,6 +154,7 @@ def generate_with_fallback(
     words is taken: the caller knows the audio after the forced text holds speech.
     """
     forced = list(forced)
+    prompt_tokens = prompt
     max_length, limit = generation_budget(len(prompt_tokens), wanted + len(forced))
     candidates: List[Decoded] = []
     for temperature in options.temperature or (0.0,):
@@ -132,10 +185,9 @@ def generate_with_fallback(
             temperature, "", 1.0, hit_limit=length >= limit, glued=bool(forced) and spelled[:1].isalnum(),
         )
         candidates.append(decoded)
-        too_repetitive = (options.compression_ratio_threshold is not None
-                          and decoded.compression_ratio > options.compression_ratio_threshold)
         is_unsure = unsure(decoded.avg_logprob, options)
-        if (is_unsure and silent(decoded.no_speech_prob, options)) or not (too_repetitive or is_unsure):
+        if (is_unsure and silent(decoded.no_speech_prob, options)) or not (
+                too_repetitive(decoded.compression_ratio, options) or is_unsure):
             return decoded
     return max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
 
@@ -156,6 +208,11 @@ def unsure(avg_logprob: float, options: DecodeOptions) -> bool:
 def silent(no_speech_prob: float, options: DecodeOptions, share: float = 1.0) -> bool:
     """Above (`share` of) the no-speech threshold: Whisper thinks nobody spoke."""
     return options.no_speech_threshold is not None and no_speech_prob > options.no_speech_threshold * share
+
+
+def too_repetitive(ratio: float, options: DecodeOptions) -> bool:
+    """Above the compression-ratio threshold: a loop, or text repeated."""
+    return options.compression_ratio_threshold is not None and ratio > options.compression_ratio_threshold
 
 
 def compression_ratio(text: str) -> float:

@@ -14,9 +14,9 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from typing import List, Optional
 
-from .models import ModelSpec
+from .models import LoadedModel, ModelSpec
 
 SAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "samples")
 PACKAGES = ("faster_whisper", "ctranslate2", "numpy", "onnxruntime", "tokenizers", "av", "huggingface_hub")
@@ -57,8 +57,9 @@ class Report:
 
 
 def diagnose(spec: ModelSpec, language: str = "fr", talon_home: Optional[str] = None,
-             user_folder: Optional[str] = None, load: Optional[Callable[[ModelSpec], object]] = None) -> Report:
-    """Run every check; `load` loads the model (default: a fresh, unshared load)."""
+             user_folder: Optional[str] = None, model: Optional[LoadedModel] = None) -> Report:
+    """Run every check. `model`: the one already loaded for `spec` (checked as it is, never
+    released); without it a fresh, unshared one is loaded and freed afterwards."""
     report = Report()
     report.add(Check("Python", True, f"{sys.version.split()[0]} at {sys.executable}"))
     for name, folder in (("Talon home", talon_home), ("Talon user folder", user_folder)):
@@ -70,7 +71,7 @@ def diagnose(spec: ModelSpec, language: str = "fr", talon_home: Optional[str] = 
         return report
     _cuda(report)
     _model_folder(report, spec)
-    _transcribe_sample(report, spec, language, load)
+    _transcribe_sample(report, spec, language, model)
     return report
 
 
@@ -140,8 +141,7 @@ def _listdir(folder: str) -> List[str]:
         return []
 
 
-def _transcribe_sample(report: Report, spec: ModelSpec, language: str,
-                       load: Optional[Callable[[ModelSpec], object]]) -> None:
+def _transcribe_sample(report: Report, spec: ModelSpec, language: str, given: Optional[LoadedModel]) -> None:
     from . import models
     from .errors import EngineError
     from .guard import normalise
@@ -149,14 +149,13 @@ def _transcribe_sample(report: Report, spec: ModelSpec, language: str,
 
     started = time.perf_counter()
     try:
-        loaded = (load or models.load_model)(spec)
+        loaded = given or models.load_model(spec)
     except EngineError as error:
         report.add(Check("model", False, str(error), _model_next_step(spec)))
         return
     except Exception as error:
         report.add(Check("model", False, f"{type(error).__name__}: {error}", _model_next_step(spec)))
         return
-    assert isinstance(loaded, models.LoadedModel)
     where = f"{loaded.device} {loaded.compute_type}" + (f" (CUDA failed: {loaded.fallback_reason})" if loaded.fallback_reason else "")
     report.add(Check("model", True, f"{loaded.path} on {where}, loaded in {time.perf_counter() - started:.1f} s"))
     if loaded.fallback_reason and spec.device in ("auto", "cuda"):
@@ -176,7 +175,7 @@ def _transcribe_sample(report: Report, spec: ModelSpec, language: str,
         f"audio on {loaded.device}; ms per stage: {stages})",
         "the model runs but mishears: try a larger model (user.whisper_model) or compute type float16/int8_float16",
     ))
-    if load is None:
+    if given is None:
         models.release(loaded)
 
 

@@ -56,8 +56,19 @@ class LoadedModel:
     warmup_seconds: float
     memory_mb: Optional[float]
     fallback_reason: Optional[str] = None
-    generation: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def released(self) -> bool:
+        """Freed (release()): a phrase that held it must wait for the model that replaces it."""
+        return self.whisper is None
+
+    def running(self) -> Any:
+        """The WhisperModel, or ModelError when it was released under a phrase."""
+        whisper = self.whisper
+        if whisper is None:
+            raise ModelError("the model was released while a phrase was waiting for it")
+        return whisper
 
     @property
     def multilingual(self) -> bool:
@@ -70,7 +81,7 @@ class LoadedModel:
 
 def _holder() -> types.ModuleType:
     """Process-wide state that survives reloads of the plugin's modules."""
-    key = "superwhisper2_runtime_state"
+    key = "superwhisper2_models"
     holder = sys.modules.get(key)
     if holder is None:
         holder = types.ModuleType(key, "superwhisper2's process-wide model registry")
@@ -102,7 +113,6 @@ def get_model(spec: ModelSpec, warmup: bool = True) -> LoadedModel:
             release(holder.models.pop(other))
         loaded = load_model(spec, warmup)
         holder.loads += 1
-        loaded.generation = holder.loads
         holder.models[spec] = loaded
         return loaded
 

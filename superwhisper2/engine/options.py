@@ -1,14 +1,20 @@
-"""What the engine is asked to do with a phrase, and what it gives back: plain values."""
+"""What the engine is asked to do with a phrase, and what it gives back: plain values, and the
+one `Request` a phrase travels through the engine as."""
 
 from __future__ import annotations
 
 import math
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
 from . import guard
+
+if TYPE_CHECKING:  # models imports nothing of this module; the annotation only
+    from .models import LoadedModel
 
 FULL_WINDOW = 30.0  # seconds: the window Whisper was trained on
 
@@ -36,10 +42,8 @@ class DecodeOptions:
     append_punctuations: str = "\"'.。,，!！?？:：”)]}、"
     word_timestamps: bool = False  # uses faster-whisper's own (full-window) path when on
     suppress_blank: bool = True
-    short_window: bool = True
-    # Shortest encoder window in seconds; 0 is the full window. Measured on the dev corpus on two
-    # CPUs and a GPU (docs/BENCHMARKS.md): a 15 s floor is 2-3x faster on the CPU but lost French
-    # words on two of the three, and Talon's cut phrases lost words in both languages.
+    # Shortest encoder window in seconds; 0 is the full window (docs/BENCHMARKS.md: shorter
+    # windows lost words on the dev corpus).
     min_window: float = 0.0
     window_margin: float = 1.0  # silence after the speech: without it the decoder may loop
     vad: bool = True
@@ -83,10 +87,35 @@ class Transcript:
         """How many times the decoder ran for this phrase (1 in the common case)."""
         return sum(1 for stage in self.timings if stage.startswith("decoder"))
 
-    @property
-    def confidence(self) -> float:
-        """exp(average log-probability per token): 1 is certain."""
-        return math.exp(self.avg_logprob) if self.avg_logprob > -50 else 0.0
+    def figures(self) -> Dict[str, Any]:
+        """What the log, the benchmark and the evaluation keep of this phrase."""
+        return {"language": self.language, "heard": self.text, "dropped": self.dropped,
+                "window_seconds": self.window_seconds, "full_window_retry": self.full_window_retry,
+                "decodes": self.decodes, "avg_logprob": round(self.avg_logprob, 3),
+                "no_speech_prob": round(self.no_speech_prob, 3),
+                "stages_ms": {stage: round(seconds * 1000, 1) for stage, seconds in self.timings.items()}}
+
+
+@dataclass
+class Request:
+    """One phrase on its way through the engine: what to hear it with, and what it cost."""
+
+    model: "LoadedModel"
+    options: DecodeOptions
+    language: Optional[str]  # fixed, or None: detected within options.languages
+    prompt: Optional[str] = None  # text typed before the phrase (context)
+    previous: Optional[Previous] = None  # the phrase before, heard again with this one
+    span: guard.SpeechSpan = guard.SpeechSpan(0, 0, 0.0)  # where the speech is, once the gate said
+    timings: Dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the time the block takes to `stage`."""
+        tick = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - tick
 
 
 def min_window(options: DecodeOptions) -> float:
@@ -98,13 +127,10 @@ def gate_beside(options: DecodeOptions, device: str) -> bool:
     """Run the speech gate beside the features and the encoder, not before them: on CUDA (the CPU
     has little else to do there), and only where nothing of the decode depends on where the
     speech is (the full window, no trimming)."""
-    return (device == "cuda" and options.vad and not options.trim_silence
-            and (not options.short_window or min_window(options) >= FULL_WINDOW))
+    return device == "cuda" and options.vad and not options.trim_silence and min_window(options) >= FULL_WINDOW
 
 
 def window_seconds(seconds: float, options: DecodeOptions) -> float:
     """The encoder window for `seconds` of audio."""
-    if not options.short_window:
-        return FULL_WINDOW
     window = max(min_window(options), math.ceil(seconds + options.window_margin))
     return min(FULL_WINDOW, float(window))

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from typing import Dict, Tuple
 
+MARKS = ".,;:!?…"  # what may close a phrase: held back until the next phrase says whether the sentence goes on
+SENTENCE_ENDS = ".!?…"
 # Punctuation that sticks to the word before it (no space in front).
-_CLOSING = tuple(".,;:!?)]}%…»”'’")
+_CLOSING = tuple(MARKS + ")]}%»”'’")
 _OPENING = tuple("([{«“¿¡")
 _SPACES = re.compile(r"[^\S\n]+")  # whitespace but line breaks
 NBSP = "\u00a0"
@@ -24,7 +26,7 @@ _SPOKEN: Tuple[Tuple[str, str, bool], ...] = (
     ("new paragraph", "\n\n", True), ("new line", "\n", True), ("semicolon", ";", True), ("full stop", ".", True),
     ("comma", ",", True), ("period", ".", False), ("colon", ":", False),
 )
-_TRAILING = ".,;:!?… "
+_TRAILING = MARKS + " "
 
 
 def clean(text: str) -> str:
@@ -89,6 +91,6 @@ def spoken_punctuation(text: str) -> str:
             return mark
         if lowered.endswith(" " + words):
             head = bare[: len(bare) - len(words)].rstrip()
-            if at_end or head.endswith(tuple(".,;:!?")):  # after a pause Whisper marked, "point" is a command
+            if at_end or head.endswith(tuple(MARKS)):  # after a pause Whisper marked, "point" is a command
                 return head.rstrip(_TRAILING) + mark
     return text

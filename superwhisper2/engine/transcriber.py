@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -19,23 +19,18 @@ from . import guard
 from .audio import SAMPLE_RATE, load_audio
 from .decoding import compression_ratio, silent, unsure
 from .errors import ModelError
-from .joined import SENTENCE_MARKS, continue_previous
+from .joined import continue_previous
 from .models import LoadedModel
-from .options import FULL_WINDOW, DecodeOptions, Previous, Transcript, gate_beside
+from .options import FULL_WINDOW, DecodeOptions, Previous, Request, Transcript, gate_beside
 from .window import hear_alone
 
 log = logging.getLogger("superwhisper2")
 
-__all__ = ["DecodeOptions", "Previous", "Transcript", "SENTENCE_MARKS", "FULL_WINDOW", "transcribe"]
+__all__ = ["DecodeOptions", "Previous", "Transcript", "FULL_WINDOW", "transcribe"]
 
 
-def transcribe(
-    model: LoadedModel,
-    audio: Any,
-    options: DecodeOptions = DecodeOptions(),
-    prompt: Optional[str] = None,
-    previous: Optional[Previous] = None,
-) -> Transcript:
+def transcribe(model: LoadedModel, audio: Any, options: DecodeOptions = DecodeOptions(), *,
+               prompt: Optional[str] = None, previous: Optional[Previous] = None) -> Transcript:
     """Transcribe one phrase. `prompt` is text already typed before it (context); with
     `previous`, the phrase before it is heard again with it (see joined.py), and `prompt` must
     then end before that phrase's text.
@@ -44,54 +39,56 @@ def transcribe(
     """
     started = time.perf_counter()
     samples = load_audio(audio, max_seconds=options.max_seconds)  # no copy for Talon's float32
-    timings: Dict[str, float] = {}
     audio_seconds = samples.size / SAMPLE_RATE
-    language = _fixed_language(model, options.language)
-
-    span = guard.SpeechSpan(0, samples.size, audio_seconds)
+    request = Request(model, options, _fixed_language(model, options.language), prompt, previous,
+                      guard.SpeechSpan(0, samples.size, audio_seconds))
     beside: Optional[guard.GateBeside] = None
     if options.vad and previous is None and gate_beside(options, model.device):
         if guard.rms_dbfs(samples) < options.gate.energy_floor_dbfs:
-            return _no_speech(language, audio_seconds, timings, started)
+            return _no_speech(request, samples, started)
         beside = guard.GateBeside(samples, options.gate)
     elif options.vad:
-        tick = time.perf_counter()
-        # where the speech ends matters only to trimming and to hearing a phrase with the last one
-        span = guard.find_speech(samples, options.gate, exact=options.trim_silence or previous is not None)
-        timings["vad"] = time.perf_counter() - tick
-        if span.empty:
-            return _no_speech(language, audio_seconds, timings, started)
+        with request.timed("vad"):
+            # where the speech ends matters only to trimming and to hearing a phrase with the last one
+            request.span = guard.find_speech(samples, options.gate, exact=options.trim_silence or previous is not None)
+        if request.span.empty:
+            return _no_speech(request, samples, started)
         if options.trim_silence:
-            samples = samples[span.start:span.end]
+            samples = samples[request.span.start:request.span.end]
+    result = _hear(request, samples)
+    if beside is not None:
+        request.span = beside.result(request.timings)
+        if request.span.empty:  # decoded for nothing: a few GPU milliseconds, never typed
+            return _no_speech(request, samples, started)
+    result.audio_seconds = audio_seconds
+    result.speech_seconds = request.span.speech_seconds
+    _apply_gates(result, options)
+    request.timings["total"] = time.perf_counter() - started
+    result.timings = request.timings
+    return result
 
-    result: Optional[Transcript] = None
-    if previous is not None and not options.word_timestamps:
+
+def _hear(request: Request, samples: np.ndarray) -> Transcript:
+    """With the phrase before when it is given and that works, else alone."""
+    if request.previous is not None and not request.options.word_timestamps:
         try:
-            result = continue_previous(model, samples, options, language, prompt, previous, span, timings)
+            joined = continue_previous(request, samples, request.previous)
+            if joined is not None:
+                return joined
         except ModelError:
             raise  # the model went away: the caller waits for the next one
         except Exception as error:  # heard alone below, where a real device fault is raised again
             log.warning("hearing the phrase with the previous one failed (%s: %s): hearing it alone",
                         type(error).__name__, error)
-    if result is None and options.word_timestamps:
-        result = _transcribe_with_faster_whisper(model, samples, options, language, prompt, timings)
-    elif result is None:
-        result = hear_alone(model, samples, options, language, prompt, span, timings)
-    if beside is not None:
-        span = beside.result(timings)
-        if span.empty:  # decoded for nothing: a few GPU milliseconds, never typed
-            return _no_speech(language, audio_seconds, timings, started)
-    result.audio_seconds = audio_seconds
-    result.speech_seconds = span.speech_seconds
-    _apply_gates(result, options)
-    timings["total"] = time.perf_counter() - started
-    result.timings = timings
-    return result
+    if request.options.word_timestamps:
+        return _transcribe_with_faster_whisper(request, samples)
+    return hear_alone(request, samples)
 
 
-def _no_speech(language: Optional[str], audio_seconds: float, timings: Dict[str, float], started: float) -> Transcript:
-    timings["total"] = time.perf_counter() - started
-    return Transcript("", language or "", audio_seconds, dropped="no speech", timings=timings)
+def _no_speech(request: Request, samples: np.ndarray, started: float) -> Transcript:
+    request.timings["total"] = time.perf_counter() - started
+    return Transcript("", request.language or "", samples.size / SAMPLE_RATE, dropped="no speech",
+                      timings=request.timings)
 
 
 def _fixed_language(model: LoadedModel, language: Optional[str]) -> Optional[str]:
@@ -124,15 +121,13 @@ def _apply_gates(result: Transcript, options: DecodeOptions) -> None:
         result.text = ""
 
 
-def _transcribe_with_faster_whisper(model: LoadedModel, samples: np.ndarray, options: DecodeOptions,
-                                    language: Optional[str], prompt: Optional[str],
-                                    timings: Dict[str, float]) -> Transcript:
+def _transcribe_with_faster_whisper(request: Request, samples: np.ndarray) -> Transcript:
     """Word timestamps need faster-whisper's alignment: use its own (full-window) path."""
-    tick = time.perf_counter()
-    initial = " ".join(part for part in (options.initial_prompt, prompt) if part) or None
-    with model.lock:
-        segments, info = model.whisper.transcribe(
-            samples, language=language, beam_size=options.beam_size, best_of=options.best_of,
+    options = request.options
+    initial = " ".join(part for part in (options.initial_prompt, request.prompt) if part) or None
+    with request.model.lock, request.timed("decoder"):
+        segments, info = request.model.running().transcribe(
+            samples, language=request.language, beam_size=options.beam_size, best_of=options.best_of,
             patience=options.patience, length_penalty=options.length_penalty,
             repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
             temperature=list(options.temperature), compression_ratio_threshold=options.compression_ratio_threshold,
@@ -142,7 +137,6 @@ def _transcribe_with_faster_whisper(model: LoadedModel, samples: np.ndarray, opt
             condition_on_previous_text=False, without_timestamps=False,
         )
         segments = list(segments)
-    timings["decoder"] = time.perf_counter() - tick
     text = " ".join(segment.text.strip() for segment in segments).strip()
     logprob = float(np.mean([s.avg_logprob for s in segments])) if segments else 0.0
     return Transcript(

@@ -9,42 +9,40 @@ the phrase is decoded again in the full 30 s window.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import replace
-from typing import Any, Dict, List, Optional
+from typing import List, Optional
 
 import numpy as np
 
-from . import decoding, guard
+from . import decoding
 from .audio import SAMPLE_RATE
-from .errors import ModelError
-from .models import LoadedModel
-from .options import FULL_WINDOW, DecodeOptions, Transcript, window_seconds
+from .options import FULL_WINDOW, Request, Transcript, window_seconds
 
 log = logging.getLogger("superwhisper2")
 
 
-def hear_alone(model: LoadedModel, samples: np.ndarray, options: DecodeOptions, language: Optional[str],
-               prompt: Optional[str], span: guard.SpeechSpan, timings: Dict[str, float]) -> Transcript:
+def hear_alone(request: Request, samples: np.ndarray) -> Transcript:
     """The phrase on its own (cut into pieces of under 30 s), in the shortest safe window."""
     texts: List[str] = []
     decoded: Optional[decoding.Decoded] = None
     windows: List[float] = []
     retried = False
+    options, language = request.options, request.language
     for piece in split_long(samples):
-        context = " ".join(part for part in (prompt, *texts) if part) or None
+        # each piece after the first is heard with the text before it (the timings stay shared)
+        heard = replace(request, language=language, prompt=" ".join(p for p in (request.prompt, *texts) if p) or None)
         window = window_seconds(piece.size / SAMPLE_RATE, options)
         # A short window gets one greedy/beam pass: when unsure, the full window decides (cheaper
         # and steadier than sampling at higher temperatures in the wrong window).
         first = replace(options, temperature=options.temperature[:1]) if window < FULL_WINDOW else options
-        decoded = decode_window(model, piece, window, first, language, context, timings)
-        if window < FULL_WINDOW and looks_broken(decoded, options, span):
+        decoded = decoding.decode(heard, piece, window, options=first)
+        if window < FULL_WINDOW and decoding.looks_broken(decoded, options, request.span):
             log.info("short window (%.0f s) gave %r: decoding again with the full window", window, decoded.text[:80])
             retried = True
             window = FULL_WINDOW
-            decoded = decode_window(model, piece, window, options, language, context, timings, "_retry")
+            decoded = decoding.decode(heard, piece, window, stage="_retry")
         windows.append(window)
-        language = language or decoded.language  # keep the first piece's language for the rest
+        language = language or decoded.language  # the first piece's language for the rest
         if decoded.text:
             texts.append(decoded.text)
     assert decoded is not None
@@ -70,68 +68,3 @@ def split_long(samples: np.ndarray, limit: float = FULL_WINDOW - 2.0) -> List[np
         samples = samples[cut:]
     pieces.append(samples)
     return pieces
-
-
-def encode(model: LoadedModel, samples: np.ndarray, window: float, timings: Dict[str, float], suffix: str = "") -> Any:
-    """The encoder output for `samples` in a window of `window` seconds."""
-    import ctranslate2
-
-    whisper = model.whisper
-    if whisper is None:
-        raise ModelError("the model was released while a phrase was waiting for it")
-    tick = time.perf_counter()
-    features = whisper.feature_extractor(samples)[:, :-1]  # the last frame is padding (as faster-whisper)
-    frames = int(window * 100)
-    if features.shape[-1] < frames:
-        features = np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
-    features = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
-    add(timings, "features" + suffix, time.perf_counter() - tick)
-    with model.lock:
-        tick = time.perf_counter()
-        encoded = whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
-        add(timings, "encoder" + suffix, time.perf_counter() - tick)
-    return encoded
-
-
-def decode_window(model: LoadedModel, samples: np.ndarray, window: float, options: DecodeOptions,
-                  language: Optional[str], context: Optional[str], timings: Dict[str, float], suffix: str = "",
-                  prefix: str = "", new_seconds: Optional[float] = None) -> decoding.Decoded:
-    """Encode and decode `samples`; with `prefix`, the text must start with it and only what
-    follows (`new_seconds` of the audio, at its end) is returned."""
-    whisper = model.whisper
-    encoded = encode(model, samples, window, timings, suffix)
-    if whisper is None or model.whisper is not whisper:
-        raise ModelError("the model was released while a phrase was waiting for it")
-    with model.lock:
-        language_probability = 1.0
-        if language is None:
-            tick = time.perf_counter()
-            language, language_probability = decoding.detect_language(
-                whisper, encoded, options.languages, options.preferred_language)
-            add(timings, "language" + suffix, time.perf_counter() - tick)
-        tick = time.perf_counter()
-        tokens = decoding.tokenizer(whisper, language)
-        prompt = decoding.prompt(tokens, options, context)
-        forced = tokens.encode(" " + prefix) if prefix else []
-        seconds = samples.size / SAMPLE_RATE if new_seconds is None else new_seconds
-        wanted = 16 + int(12 * seconds)  # generous for speech; a loop stops early
-        decoded = decoding.generate_with_fallback(whisper, encoded, prompt, tokens, options, wanted, forced)
-        add(timings, "decoder" + suffix, time.perf_counter() - tick)
-    decoded.language = language
-    decoded.language_probability = language_probability
-    return decoded
-
-
-def add(timings: Dict[str, float], stage: str, seconds: float) -> None:
-    timings[stage] = timings.get(stage, 0.0) + seconds
-
-
-def looks_broken(decoded: decoding.Decoded, options: DecodeOptions, span: guard.SpeechSpan) -> bool:
-    """Signs that a short window misled the decoder, so the full window should decide."""
-    if decoded.hit_limit or guard.repeats_itself(decoded.tokens) or guard.is_repeated_block(decoded.tokens):
-        return True
-    if options.compression_ratio_threshold is not None and decoded.compression_ratio > options.compression_ratio_threshold:
-        return True
-    if decoding.unsure(decoded.avg_logprob, options) and not decoding.silent(decoded.no_speech_prob, options):
-        return True  # unsure: garbage at the end of a cut window looks like this
-    return not decoded.text and span.speech_seconds >= 0.5
