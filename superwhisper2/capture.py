@@ -1,21 +1,23 @@
-"""The capture stage: Talon's `pre:phrase` event → one phrase of audio in the session's queue.
+"""The capture stage: Talon's `pre:phrase` event → one phrase of audio (`Heard`) in the queue.
 
-While dictating, every phrase is cancelled for Talon (so no command fires on dictated
-speech) and its samples, copied once into float32 16 kHz mono (Talon may reuse its buffer),
-go to Whisper. Talon's stop words are honoured: alone, Talon runs them; at the end of an
-utterance ("…et voilà whisper stop"), the words before are typed and then the command runs,
-whether Talon chained the commands or not. The hook is registered at import (as community
-plugins do) and the previous one unregistered first, so a reload never leaves two.
+It runs on Talon's one thread (TALON_FACTS, sure), so it only copies and queues. While
+dictating, every phrase is cancelled for Talon (so no command fires on dictated speech) and its
+samples, copied once into float32 16 kHz mono (Talon may reuse its buffer), go to Whisper.
+Talon's stop words are honoured: alone, Talon runs them; at the end of an utterance ("…et voilà
+whisper stop"), the words before are typed and then the command runs, whether Talon chained the
+commands or not. The hook is registered at import (as community plugins do) and the previous
+one unregistered first, so a reload never leaves two.
 
-Phrases without audio: whether Talon attaches samples to every phrase is not known. One such
-phrase (a cough Talon rejected) is skipped and logged; only when phrases keep arriving without
-audio does the microphone fallback start, and from then on Talon's samples are ignored: never
-two sources at once.
+Phrases without audio: Talon also hands over phrases it rejected (a cough, typing), possibly
+without samples (TALON_FACTS, likely). Those are nothing heard. Only phrases whose words Talon
+recognised yet came without samples, NO_AUDIO_LIMIT in a row, show that Talon gives no audio at
+all: then the microphone fallback reads it itself, and Talon's samples are ignored from then on.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -26,22 +28,20 @@ from . import microphone
 from .engine.audio import SAMPLE_RATE, load_audio
 from .engine.errors import AudioError
 from .engine.guard import normalise
-from .interpret import trailing_words
-from .runtime import on_main, runtime, session
+from .interpret import COMMANDS, trailing_words
+from .phrases import Heard
+from .runtime import backlog_seconds, holder, on_main, session
 
 log = logging.getLogger("superwhisper2")
 
 # dictation.talon's commands: when Talon's grammar matched one, Talon runs it (a test keeps this in sync)
-TALON_COMMANDS = {"whisper stop": "stop", "whisper cancel": "cancel", "whisper undo": "undo",
-                  "whisper paste last": None, "whisper language french": None,
-                  "whisper language english": None, "whisper language auto": None}
-COMMAND_WORDS = set(TALON_COMMANDS)
-AT_THE_END = {phrase: command for phrase, command in TALON_COMMANDS.items() if command}
-NO_AUDIO_LIMIT = 3  # phrases in a row without audio before the microphone fallback starts
+TALON_ONLY = ("whisper paste last", "whisper language french", "whisper language english", "whisper language auto")
+COMMAND_WORDS = set(COMMANDS) | set(TALON_ONLY)
+NO_AUDIO_LIMIT = 3  # recognised phrases in a row without audio before the microphone fallback starts
 
 
 def on_pre_phrase(phrase: Dict[str, Any]) -> None:
-    """Talon's speech thread (likely): cancel the phrase for Talon and queue its audio."""
+    """Talon's thread: cancel the phrase for Talon and queue its audio."""
     current = session()
     if not current.listening:
         return
@@ -49,25 +49,39 @@ def on_pre_phrase(phrase: Dict[str, Any]) -> None:
     if normalise(" ".join(str(word) for word in words)) in COMMAND_WORDS:
         return  # Talon runs user.whisper_stop / user.whisper_cancel itself
     _cancel(phrase)
-    start, command = trailing_words(words, AT_THE_END)
-    source = microphone.state()
+    start, command = trailing_words(words, COMMANDS)
+    action = COMMANDS[command] if command else None
     samples = phrase.get("samples")
+    source = microphone.source()
     if source.running or samples is None:  # no audio of Talon's to queue
-        if not source.running:  # (once the microphone fallback runs, it is the one source)
-            _no_audio(current)
-        if command:
-            on_main(lambda: current.command(AT_THE_END[command]))
+        if not source.running and words:  # recognised words without audio: evidence Talon gives none
+            source.without_audio(lambda: microphone.open_fallback(hand_over, current.no_audio))
+        elif not words:
+            log.debug("superwhisper2: a rejected phrase without audio: nothing heard")
+        if action:
+            on_main(lambda: current.command(action))
         return
-    source.phrases_without_audio = 0
-    if not command:
-        current.heard(capture_audio(samples))
+    source.with_audio()
+    if action is None:
+        hand_over(capture_audio(samples), rejected=not words)
         return
-    action = AT_THE_END[command]
     if action != "cancel":  # the words before the command are typed; "undo" then removes them, as Talon would
-        current.heard(_before(capture_audio(samples), words, start, phrase.get("_ts")),
-                      then="undo" if action == "undo" else None)
+        hand_over(_before(capture_audio(samples), words, start, phrase.get("_ts")),
+                  then="undo" if action == "undo" else None)
     if action != "undo":
         on_main(lambda: current.command(action))  # stop listening now; what was heard is still typed
+
+
+def hand_over(samples: np.ndarray, then: Optional[str] = None, rejected: bool = False) -> None:
+    """Queue a phrase's audio for the worker and return at once (Talon's thread, or cubeb's)."""
+    kept, current = holder(), session()
+    kept.heard += 1
+    kept.last_heard = time.monotonic()
+    kept.queue.put(Heard(samples, time.perf_counter(), current.dictation, kept.heard, then, rejected))
+    options = current.settings.options
+    if options and backlog_seconds(kept.queue) > options.plugin.max_backlog:
+        on_main(current.backlog_full)
+    on_main(current.update_state)
 
 
 def capture_audio(samples: Any) -> np.ndarray:
@@ -100,24 +114,16 @@ def _cancel(phrase: Dict[str, Any]) -> None:
         parsed._sequence = []
 
 
-def _no_audio(current: Any) -> None:
-    source = microphone.state()
-    source.phrases_without_audio += 1
-    log.warning("superwhisper2: a phrase came without audio (%d in a row): skipped", source.phrases_without_audio)
-    if source.phrases_without_audio >= NO_AUDIO_LIMIT:
-        microphone.open_fallback(current.heard, lambda reason: on_main(lambda: current.no_audio(reason)))
-
-
 def _install() -> None:
-    holder = runtime()
-    previous = getattr(holder, "hook", None)
+    kept = holder()
+    previous = kept.hook
     if previous is not None:
         try:
             speech_system.unregister("pre:phrase", previous)
         except Exception:  # Talon already dropped it with the old file
             pass
     speech_system.register("pre:phrase", on_pre_phrase)
-    holder.hook = on_pre_phrase
+    kept.hook = on_pre_phrase
 
 
 _install()

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 log = logging.getLogger("superwhisper2")
 
@@ -66,6 +66,10 @@ class History:
     def rotated_path(self) -> str:
         root, ext = os.path.splitext(self.path)
         return f"{root}.1{ext}"
+
+    def read_last(self, count: int, then: Callable[[List[Dict[str, Any]]], Any]) -> None:
+        """`then(the newest count records)`, read on a thread of its own (never on Talon's)."""
+        threading.Thread(target=lambda: then(self.last(count)), name="superwhisper2-history", daemon=True).start()
 
     def last(self, count: int) -> List[Dict[str, Any]]:
         """The newest `count` records, oldest first. Reads only the files' ends: this runs on

@@ -8,25 +8,15 @@ on its own gives to the phrase before it.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 from .engine.guard import normalise
-from .engine.joined import SENTENCE_MARKS
-from .engine.text import replace_words, spoken_punctuation
+from .engine.text import MARKS, replace_words, spoken_punctuation
+from .phrases import Meaning
 
-COMMANDS = {"whisper stop": "stop", "whisper cancel": "cancel", "whisper undo": "undo"}  # heard by Whisper only
+# The commands that act even when only Whisper hears them (dictation.talon binds them for Talon too)
+COMMANDS = {"whisper stop": "stop", "whisper cancel": "cancel", "whisper undo": "undo"}
 NEAR = 0.6  # how close a short text must be to a command to be heard again without context
-
-
-@dataclass
-class Meaning:
-    """A phrase's text as it will be typed, and what else it asks for."""
-
-    text: str
-    command: Optional[str] = None  # "stop", "cancel" or "undo", after `text` is typed
-    mark_alone: bool = False  # the phrase was only a mark ("virgule"): it ends the phrase before
-    breaks_sentence: bool = False  # a punctuation command: the next phrase starts afresh
 
 
 def command_at_end(text: str) -> Tuple[str, Optional[str]]:
@@ -54,14 +44,12 @@ def interpret(text: str, replacements: Dict[str, str], punctuation: bool) -> Mea
     """Whisper's text → what to type and do."""
     text, command = command_at_end(text)
     text = replace_words(text, replacements)
-    meaning = Meaning(text, command)
-    if punctuation and text:
-        said = text
-        meaning.text = spoken_punctuation(text)
-        if meaning.text != said:
-            meaning.breaks_sentence = True
-            meaning.mark_alone = meaning.text in tuple(SENTENCE_MARKS)
-    return meaning
+    if not punctuation or not text:
+        return Meaning(text, command)
+    typed = spoken_punctuation(text)
+    if typed == text:
+        return Meaning(text, command)
+    return Meaning(typed, command, mark_alone=len(typed) == 1 and typed in MARKS, breaks_sentence=True)
 
 
 def trailing_words(words: list, commands: Dict[str, str]) -> Tuple[int, Optional[str]]:

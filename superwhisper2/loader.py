@@ -1,8 +1,9 @@
 """The model the session transcribes with: loaded in the background, switched when the
-settings name another, and moved to the CPU fallback when CUDA fails. One job, one module.
+settings name another, moved to the CPU fallback when CUDA fails, and loaded again when it
+went away under a phrase. One job, one module.
 
 Threads: `ensure` runs on Talon's main thread and starts a loader thread; the worker waits
-for `ready`; what the user must be told goes through `tell` (the session hands it to the
+for the model; what the user must be told goes through `tell` (the session hands it to the
 main thread).
 """
 
@@ -14,7 +15,8 @@ from typing import Any, Callable, Optional
 
 from .engine import models
 from .engine.errors import EngineError
-from .runtime import on_main, register
+from .runtime import holder, on_main, register
+from .status import notify
 
 log = logging.getLogger("superwhisper2")
 
@@ -25,7 +27,10 @@ LOADER_NAME = "superwhisper2-loader"
 class ModelKeeper:
     """Which model is loaded, loading or failed, and whether CUDA broke this session."""
 
-    def __init__(self) -> None:
+    def __init__(self, tell: Callable[[str, str], Any] = lambda title, body: None,
+                 changed: Callable[[], Any] = lambda: None) -> None:
+        self.tell = tell  # main thread: notify the user
+        self.changed = changed  # main thread: the state to show changed
         self.model: Optional[models.LoadedModel] = None
         self.error: Optional[str] = None
         self.loading: Optional[models.ModelSpec] = None
@@ -34,8 +39,6 @@ class ModelKeeper:
         self.fallback_told = False
         self.ready = threading.Event()
         self.max_vram_gb = 0.0
-        self.tell: Callable[[str, str], None] = lambda title, body: None  # main thread: notify the user
-        self.changed: Callable[[], None] = lambda: None  # main thread: the state to show changed
 
     def wanted(self, spec: models.ModelSpec) -> models.ModelSpec:
         """`spec`, or its CPU fallback once CUDA has failed this session."""
@@ -47,7 +50,7 @@ class ModelKeeper:
         spec = self.wanted(spec)
         if not retry and spec == self.failed_spec:
             return
-        if self.model is not None and self.model.spec == spec and self.model.whisper is not None:
+        if self.model is not None and self.model.spec == spec and not self.model.released:
             return
         if self.loading == spec:
             return
@@ -89,9 +92,31 @@ class ModelKeeper:
                       f"CUDA failed ({model.fallback_reason[:160]}). Using {model.name} on the CPU: slower.")
         self.changed()
 
-    def replaced(self, model: models.LoadedModel) -> bool:
-        """The model was released or swapped under a phrase: it must wait for the new one."""
-        return model.whisper is None or self.model is not model
+    def wait(self, give_up: Callable[[], bool]) -> Optional[models.LoadedModel]:
+        """Worker thread: the model once there is one; None if `give_up()` turns true meanwhile."""
+        while True:
+            while not self.ready.wait(0.2):
+                if give_up():
+                    return None
+            model = self.model
+            if give_up():
+                return None
+            if model is not None and not model.released:
+                return model
+            self.lost(model)
+
+    def lost(self, model: Optional[models.LoadedModel]) -> bool:
+        """Worker thread: True when `model` went away under a phrase (released or replaced), which
+        then waits for the next one. A model released while still ours is loaded again."""
+        if model is not None and not model.released and self.model is model:
+            return False
+        if self.model is model:  # released while ours (Talon exiting, or released by mistake): load it again
+            self.ready.clear()
+            self.model = None
+            spec = model.spec if model is not None else None
+            if spec is not None and not holder().exiting.is_set():
+                on_main(lambda: self.ensure(spec, retry=True))
+        return True
 
     def cuda_failed(self, model: models.LoadedModel, error: BaseException) -> bool:
         """Worker thread: True when `error` is CUDA breaking mid-session; the CPU fallback then
@@ -113,18 +138,31 @@ class ModelKeeper:
             self.model = None
         self.ensure(cpu_fallback(model.spec))
 
-    def wait(self, give_up: Callable[[], bool]) -> bool:
-        """Worker thread: wait for a model; False if `give_up()` turns true meanwhile."""
-        while not self.ready.wait(0.2):
-            if give_up():
-                return False
-        return not give_up()
-
     def state(self) -> Optional[str]:
         """"error" or "loading" while that is what the user should see."""
         if self.error:
             return "error"
         return "loading" if self.loading is not None else None
+
+    def describe(self) -> dict:
+        """The model part of `whisper status`."""
+        return models.describe(self.model) if self.model is not None else {"model": None}
+
+    def doctor(self, spec: models.ModelSpec, language: str) -> None:
+        """`whisper doctor`, on a thread of its own; the report goes to Talon's log, a summary is
+        shown. The model a dictation uses is checked as it is when it is the one asked for, never
+        released or replaced; another is loaded apart and freed."""
+        current = self.model
+
+        def check() -> None:
+            from .engine.doctor import diagnose
+
+            mine = current if current is not None and current.spec == spec and not current.fallback_reason else None
+            report = diagnose(spec, language=language, model=mine)
+            log.info("superwhisper2 doctor:\n%s", report.text())
+            on_main(lambda: notify("doctor", report.summary()))
+
+        threading.Thread(target=check, name="superwhisper2-doctor", daemon=True).start()
 
 
 def cpu_fallback(spec: models.ModelSpec) -> models.ModelSpec:
@@ -138,8 +176,3 @@ def looks_like_cuda_failure(error: BaseException) -> bool:
     """ctranslate2 reports CUDA trouble as RuntimeError naming CUDA or cuBLAS."""
     text = f"{type(error).__name__} {error}".lower()
     return any(word in text for word in ("cuda", "cublas", "cudnn", "out of memory"))
-
-
-def describe(keeper: Any) -> dict:
-    """The model part of `whisper status`."""
-    return models.describe(keeper.model) if keeper.model is not None else {"model": None}

@@ -1,8 +1,11 @@
-"""Fallback when Talon's phrases carry no audio: read the microphone through cubeb ourselves.
+"""Fallback when Talon gives no audio at all: read the microphone through cubeb ourselves.
 
 `talon.lib.cubeb` is undocumented (TALON_FACTS: likely), so every step is guarded: if it is
-missing or fails, the caller is told (the session tells the user and stops dictation).
-Phrases are cut with an energy detector that adapts to the room (Silero checks them later).
+missing or fails, the caller is told (the session tells the user and stops dictation). The
+stream opens on a device that exists (the one Talon listens to when it says which, else the
+first enabled input), and it opens and stops on a thread of its own: cubeb may block for a
+while, and Talon's thread must not. Phrases are cut with an energy detector that adapts to the
+room (the speech gate checks them later).
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from typing import Any, Callable, List, Optional
 
 import numpy as np
 
-from .runtime import runtime
+from .engine.audio import SAMPLE_RATE
+from .runtime import holder, on_main, register, upgrade
 
 log = logging.getLogger("superwhisper2")
 
-RATE = 16_000
 FRAME = 480  # 30 ms
 END_SILENCE_FRAMES = 10  # 300 ms of quiet ends a phrase, as Talon's speech.timeout does
 MAX_PHRASE_SECONDS = 60.0
@@ -26,7 +29,7 @@ MAX_PHRASE_SECONDS = 60.0
 class PhraseCutter:
     """Energy voice-activity detection: frames louder than the noise floor + 12 dB are speech."""
 
-    def __init__(self, emit: Any) -> None:
+    def __init__(self, emit: Callable[[np.ndarray], Any]) -> None:
         self.emit = emit
         self.floor_db = -60.0
         self.buffer = np.zeros(0, dtype=np.float32)
@@ -50,7 +53,7 @@ class PhraseCutter:
         if speech or self.phrase:
             self.phrase.append(frame)
             self.quiet = 0 if speech else self.quiet + 1
-        too_long = len(self.phrase) * FRAME >= MAX_PHRASE_SECONDS * RATE
+        too_long = len(self.phrase) * FRAME >= MAX_PHRASE_SECONDS * SAMPLE_RATE
         if self.phrase and (self.quiet >= END_SILENCE_FRAMES or too_long):
             samples = np.concatenate(self.phrase)
             self.phrase, self.quiet = [], 0
@@ -58,48 +61,99 @@ class PhraseCutter:
                 self.emit(samples)
 
 
-def state() -> Any:
-    """Where phrases come from (kept across reloads): `running` once the fallback reads the microphone."""
-    holder = runtime()
-    if not hasattr(holder, "microphone"):
-        holder.microphone = _State()  # type: ignore[attr-defined]
-    return holder.microphone
+@register
+class Source:
+    """Where phrases come from (kept across reloads): Talon's samples, or our own stream."""
 
-
-class _State:
     def __init__(self) -> None:
         self.stream: Optional[Any] = None
-        self.cutter: Optional[PhraseCutter] = None
-        self.phrases_without_audio = 0
+        self.opening = False
+        self.recognised_without_audio = 0
 
     @property
     def running(self) -> bool:
-        return self.stream is not None
+        return self.stream is not None or self.opening
+
+    def with_audio(self) -> None:
+        self.recognised_without_audio = 0
+
+    def without_audio(self, fall_back: Callable[[], Any]) -> None:
+        """Talon recognised words in a phrase yet gave no samples: after a few, `fall_back()`."""
+        self.recognised_without_audio += 1
+        log.warning("superwhisper2: Talon recognised a phrase but gave no audio (%d in a row)",
+                    self.recognised_without_audio)
+        if self.recognised_without_audio >= 3:
+            fall_back()
+
+
+def source() -> Source:
+    """The source, kept across reloads (and moved to this file's newest code)."""
+    kept = holder()
+    if kept.microphone is None:
+        kept.microphone = Source()
+    current: Source = upgrade(kept.microphone)
+    return current
 
 
 def open_fallback(emit: Callable[[np.ndarray], Any], fail: Callable[[str], Any]) -> None:
-    """Talon's phrases keep coming without samples: read the microphone ourselves, cutting
-    phrases for `emit`; `fail(reason)` when that is impossible too."""
-    current = state()
-    if current.stream is not None:
+    """Read the microphone ourselves, cutting phrases for `emit` (called on cubeb's thread);
+    `fail(reason)` on the main thread when that is impossible too."""
+    current = source()
+    if current.running:
         return
+    current.opening = True
+    talons = _talons_microphone()
+    threading.Thread(target=_open, args=(current, talons, emit, fail), name="superwhisper2-microphone",
+                     daemon=True).start()
+
+
+def _open(current: Source, talons: Optional[str], emit: Callable[[np.ndarray], Any],
+          fail: Callable[[str], Any]) -> None:
     try:
         cubeb = _import_cubeb()
+        device = _device(cubeb, talons)
         cutter = PhraseCutter(emit)
-        params = cubeb.StreamParams(format=cubeb.SampleFormat.FLOAT32NE, rate=RATE, channels=1)
+        params = cubeb.StreamParams(format=cubeb.SampleFormat.FLOAT32NE, rate=SAMPLE_RATE, channels=1)
 
         def on_audio(stream: Any, in_frames: Any, out_frames: Any) -> int:
             cutter.feed(np.asarray(in_frames, dtype=np.float32))
             return len(in_frames) if hasattr(in_frames, "__len__") else 0
 
-        stream = cubeb.Context().new_input_stream("superwhisper2", None, params, latency=1, data_cb=on_audio)
+        stream = cubeb.Context().new_input_stream("superwhisper2", device, params, latency=1, data_cb=on_audio)
         stream.start()
     except Exception as error:
-        log.error("superwhisper2: phrases carry no audio and the microphone stream failed: %r", error)
-        fail(f"{type(error).__name__}: {error}")
+        current.opening = False
+        reason = f"{type(error).__name__}: {error}"
+        log.error("superwhisper2: Talon gives no audio and the microphone stream failed: %s", reason)
+        on_main(lambda: fail(reason))
         return
-    current.stream, current.cutter = stream, cutter
-    log.warning("superwhisper2: Talon's phrases carry no audio; reading the microphone through cubeb")
+    current.stream, current.opening = stream, False
+    log.warning("superwhisper2: Talon gives no audio; reading the microphone through cubeb")
+
+
+def _talons_microphone() -> Optional[str]:
+    """The microphone Talon listens to, where it says (main thread: an action)."""
+    try:
+        from talon import actions
+
+        return str(actions.sound.active_microphone())
+    except Exception:  # older Talon: no such action
+        return None
+
+
+def _device(cubeb: Any, talons: Optional[str]) -> Any:
+    """The input device to open: Talon's own when it says which, else the first enabled one; None
+    (the system's default) only where cubeb cannot list its devices."""
+    try:
+        inputs = list(cubeb.Context().inputs())
+    except Exception:
+        return None
+    enabled = [d for d in inputs if getattr(d, "state", None) == getattr(cubeb.DeviceState, "ENABLED", object())]
+    if not enabled:
+        raise RuntimeError("no enabled microphone (cubeb lists none)")
+    chosen = next((d for d in enabled if d.name == talons), enabled[0])
+    log.info("superwhisper2: reading the microphone %r", chosen.name)
+    return getattr(chosen, "devid", None) or getattr(chosen, "id", None)
 
 
 def _import_cubeb() -> Any:
@@ -111,12 +165,17 @@ def _import_cubeb() -> Any:
 
 
 def close() -> None:
-    """Dictation stopped: release the microphone; the next dictation starts with Talon's audio."""
-    current = state()
-    stream, current.stream, current.cutter = current.stream, None, None
-    current.phrases_without_audio = 0
+    """Dictation stopped: release the microphone (off Talon's thread: stopping may block); the next
+    dictation starts with Talon's audio again."""
+    current = source()
+    stream, current.stream = current.stream, None
+    current.recognised_without_audio = 0
     if stream is not None:
-        try:
-            stream.stop()
-        except Exception:
-            log.debug("cubeb stream stop failed", exc_info=True)
+        threading.Thread(target=_stop, args=(stream,), name="superwhisper2-microphone-stop", daemon=True).start()
+
+
+def _stop(stream: Any) -> None:
+    try:
+        stream.stop()
+    except Exception:
+        log.debug("cubeb stream stop failed", exc_info=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .engine.guard import GateOptions
 from .engine.models import ModelSpec
@@ -38,7 +38,6 @@ SETTINGS: Dict[str, Tuple[type, Any, str]] = {
     "whisper_initial_prompt": (str, "", "Text given to Whisper before every phrase (style, spelling)"),
     "whisper_hotwords": (str, "", "Words Whisper should expect (names, jargon)"),
     "whisper_min_window": (float, 0.0, "Shortest encoder window in seconds (0 = the full 30 s; 15 is 2-3x faster on a CPU but loses words)"),
-    "whisper_short_window": (bool, True, "Allow the shorter window user.whisper_min_window asks for (0: always 30 s)"),
     "whisper_vad": (bool, True, "Skip phrases without speech (Silero VAD) before Whisper"),
     "whisper_word_timestamps": (bool, False, "Compute word timestamps (slower: uses faster-whisper's full path)"),
     "whisper_auto_stop": (float, 0.0, "Seconds without speech before dictation stops by itself (0 = never)"),
@@ -62,7 +61,6 @@ class PluginOptions:
     """What the Talon-facing layer itself needs."""
 
     auto_stop: float = 0.0
-    max_phrase: float = 60.0
     max_backlog: float = 60.0
     overlay: bool = True
     max_latency_ms: int = 500
@@ -85,6 +83,34 @@ class Options:
 
 class SettingsUnavailable(RuntimeError):
     """Talon does not know our settings right now (plugin.py is being reloaded)."""
+
+
+class Settings:
+    """The settings as last read where the user's own files apply.
+
+    A .talon file without a mode line is active in command mode only (TALON_FACTS, sure): the
+    settings are read again only in command mode and not while dictating, and are `known` once
+    read there (or where Talon cannot say which mode is on).
+    """
+
+    def __init__(self) -> None:
+        self.options: Optional[Options] = None
+        self.known = False
+
+    def read(self, get: Callable[[str], Any], command: Optional[bool], listening: bool,
+             poll: bool) -> Tuple[Options, bool]:
+        """(the options, whether they were read again): read again if this is the place. `poll`:
+        only when Talon says command mode is on."""
+        if self.options is not None and (listening or command is False or (poll and command is None)):
+            return self.options, False
+        try:
+            options = read_options(get)
+        except SettingsUnavailable:
+            if self.options is None:
+                raise
+            return self.options, False
+        self.options, self.known = options, self.known or command is not False
+        return options, True
 
 
 def read_options(get: Callable[[str], Any]) -> Options:
@@ -119,7 +145,6 @@ def read_options(get: Callable[[str], Any]) -> Options:
         initial_prompt=values["whisper_initial_prompt"].strip() or None,
         hotwords=values["whisper_hotwords"].strip() or None,
         word_timestamps=values["whisper_word_timestamps"],
-        short_window=values["whisper_short_window"],
         min_window=0.0 if values["whisper_min_window"] <= 0 else min(30.0, max(1.0, values["whisper_min_window"])),
         vad=values["whisper_vad"],
         gate=GateOptions(),
@@ -127,7 +152,6 @@ def read_options(get: Callable[[str], Any]) -> Options:
     )
     plugin = PluginOptions(
         auto_stop=max(0.0, values["whisper_auto_stop"]),
-        max_phrase=max(1.0, values["whisper_max_phrase"]),
         max_backlog=max(5.0, values["whisper_max_backlog"]),
         overlay=values["whisper_overlay"],
         max_latency_ms=values["whisper_max_latency_ms"],

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from talon import imgui
+from talon import app, imgui
 
-from . import session as sessions
+from .runtime import cancel, holder, later, session
 
 LABELS = {
-    "idle": "Idle", "loading": "Loading model…", "listening": "Listening", "transcribing": "Transcribing",
-    "typing": "Typing", "error": "Error",
+    "idle": "Idle", "waiting": "Waiting for settings", "loading": "Loading model…", "listening": "Listening",
+    "transcribing": "Transcribing", "typing": "Typing", "error": "Error",
 }
 
 
 class _Shown:
     lines: List[str] = []  # shown above the state for a while ("whisper status", "whisper history")
-    job: Any = None
+    timer: Any = None
 
 
 @imgui.open(y=0)
@@ -25,7 +25,7 @@ def gui(gui: imgui.GUI) -> None:
         gui.text(line)
     if _Shown.lines:
         gui.line()
-    status = sessions.current().status
+    status = session().status
     gui.text(f"Whisper: {LABELS.get(status.state, status.state)}")
     if status.detail and status.detail != LABELS.get(status.state):
         gui.text(status.detail[:120])
@@ -48,9 +48,10 @@ def tail(text: str, limit: int = 80) -> str:
 
 def refresh() -> None:
     """Show while dictating or busy (if the setting allows), hide otherwise."""
-    session = sessions.current()
-    wanted = session.options is None or session.options.plugin.overlay
-    busy = session.listening or session.status.state in ("loading", "transcribing", "error")
+    current = session()
+    options = current.settings.options
+    wanted = options is None or options.plugin.overlay
+    busy = current.listening or current.status.state in ("waiting", "loading", "transcribing", "error")
     if (wanted and busy) or _Shown.lines:
         if not gui.showing:
             gui.show()
@@ -60,14 +61,16 @@ def refresh() -> None:
 
 def show_lines(lines: List[str], seconds: float = 6.0) -> None:
     """Show `lines` in the overlay for a few seconds."""
-    from talon import cron
-
     _Shown.lines = list(lines)
-    cron.cancel(_Shown.job)
-    _Shown.job = cron.after(f"{int(seconds * 1000)}ms", _hide_lines)
+    cancel(_Shown.timer)
+    _Shown.timer = later(seconds, _hide_lines)
     gui.show()
 
 
 def _hide_lines() -> None:
-    _Shown.lines, _Shown.job = [], None
+    _Shown.lines, _Shown.timer = [], None
     refresh()
+
+
+holder().refresh_overlay = refresh  # the session shows its state in this file's window, the newest one
+app.register("ready", refresh)  # reloaded while dictating: the new window shows at once

@@ -1,134 +1,226 @@
-"""One phrase through the stages, in order and never back (docs/ARCHITECTURE.md):
+"""One phrase through the stages, in order and never back (docs/ARCHITECTURE.md), and the state
+phrases need on their way:
 
 queue → recognise (recognise.py, the engine) → interpret (interpret.py) → type (typist.py, on
-Talon's main thread) → history and figures. `process` runs on the worker thread; `_typed`
-and what follows on the main thread. The session holds the state these functions read.
+Talon's main thread) → history and figures. `process` runs on the worker thread; what follows
+the hand-off (`_type`, `_typed`) on the main thread. Every phrase ends in one log record
+("phrase N: typed/dropped/failed/cancelled/command", its figures attached) that Talon's log
+shows and the test harness reads.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
-from typing import Any, Optional
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 from .engine.guard import normalise
 from .engine.options import DecodeOptions, Transcript
+from .engine.stats import LatencyStats
+from .history import History
 from .interpret import COMMANDS, interpret, near_command
-from .recognise import Failed, Heard, PhraseFailed, hear_without_context, recognise
-from .runtime import on_main, runtime
-from .typist import ANY_HELD, Phrase
+from .loader import ModelKeeper
+from .options import Options
+from .phrases import Boundary, Heard, Kept, Phrase, Typed
+from .recognise import Context, PhraseFailed, hear_without_context, recognise
+from .runtime import holder, on_main, register
+from .typist import Typist
+from .vocabulary import Lists
 
 log = logging.getLogger("superwhisper2")
 
-
-def process(session: Any, item: Heard) -> None:
-    """Worker thread: recognise, interpret, and hand the text to the main thread for typing."""
-    options = session.options
-    if options is None:
-        return
-    decode = decode_options(session, options.decode)
-    spoken = session.memory.previous_for(item, decode, options.plugin.join_pause)
-    prompt = session.typist.context(item.dictation, session.memory.context_since, spoken.number if spoken else None,
-                                    options.plugin.context_chars)
-    on_main(lambda: session.set_state("transcribing"))
-    gone = lambda: item.dictation in session.cancelled or runtime().exiting.is_set()  # noqa: E731
-    try:
-        result = recognise(session.keeper, item, decode, prompt, spoken, gone, lambda on: setattr(session, "processing", on))
-    except PhraseFailed as error:
-        return _failed(session, item, error)
-    if result is None:
-        return
-    if (prompt or spoken) and near_command(result.text):
-        # context steers Whisper towards dictated text ("Whistler stop" after a French sentence,
-        # measured): a short text close to a command is heard again without it
-        alone = hear_without_context(session.keeper, item, decode)
-        if alone is not None and normalise(alone.text) in COMMANDS:
-            result = alone
-    meaning = interpret(result.text, session.lists.entries("replacements"), options.plugin.spoken_punctuation)
-    then = meaning.command or item.then
-    if result.boundary is not None:
-        item.after = spoken.number if spoken else 0
-    if meaning.command or meaning.breaks_sentence or not meaning.text:
-        session.memory.forget()  # no sentence to go on with
-    else:
-        session.memory.remember(item, result, decode.hotwords)
-    if meaning.mark_alone:  # "virgule" alone: the mark ends the phrase before
-        result.boundary, meaning.text, item.after = meaning.text, "", ANY_HELD
-    result.text = meaning.text
-    if result.text:
-        if result.language_probability >= 0.6:
-            session.sticky_language = result.language
-        session.last_transcript = result.text
-        if session.history is not None:  # before typing: a failed insert loses nothing
-            session.history.append({"text": result.text, "language": result.language,
-                                    "seconds": round(result.audio_seconds, 2), "dictation": item.dictation})
-    if then and not result.text and not meaning.mark_alone:
-        log.info("Whisper heard a command: %s", then)
-        on_main(lambda: session.command(then))
-        return
-    on_main(lambda: _type(session, item, result, then))
+LANGUAGES = {"french": "fr", "english": "en", "auto": "auto"}
+RECORD = "superwhisper2_phrase"  # the log record's attribute holding the phrase's figures
 
 
-def decode_options(session: Any, decode: DecodeOptions) -> DecodeOptions:
-    """The settings' decoding options with the spoken language choice and the kept language."""
-    language = decode.language
-    if session.language_override is not None:
-        language = None if session.language_override == "auto" else session.language_override
-    return replace(decode, language=language, preferred_language=session.sticky_language if language is None else None,
-                   hotwords=session.lists.hotwords(decode.hotwords))
+@dataclass(frozen=True)
+class Last:
+    """The last phrase typed, as the overlay shows it."""
+
+    text: str
+    latency_ms: float
+    language: str
 
 
-def _failed(session: Any, item: Heard, error: BaseException) -> None:
-    session.stats.record_error()
-    session.failed.append(Failed(item, str(error)))
-    log.error("superwhisper2: phrase of %.1f s failed (%s); kept for `whisper retry`", item.seconds, error)
-    on_main(lambda: session.tell_error("A phrase could not be transcribed", f"{error}. Say 'whisper retry' to try again."))
+@register
+class Pipeline:
+    """Recognise, interpret and type one phrase after another."""
+
+    def __init__(self, keeper: Optional[ModelKeeper] = None, typist: Optional[Typist] = None,
+                 command: Callable[[str], Any] = lambda name: None,
+                 tell: Callable[[str, str], Any] = lambda title, body: None,
+                 changed: Callable[[str], Any] = lambda state: None) -> None:
+        self.keeper = keeper or ModelKeeper()
+        self.typist = typist or Typist()
+        self.command = command  # main thread: a command heard ("stop", "cancel", "undo")
+        self.tell = tell  # main thread: something the user must know
+        self.changed = changed  # main thread: the state to show
+        self.stats = LatencyStats()
+        self.lists = Lists()
+        self.context = Context()  # worker thread
+        self.kept: Deque[Kept] = deque(maxlen=10)  # phrases not typed, for "whisper retry"
+        self.cancelled: Set[int] = set()  # dictations whose phrases are dropped
+        self.language_override: Optional[str] = None  # "whisper language ...": a code or "auto"
+        self.sticky_language: Optional[str] = None  # detected on a dictation's first phrase
+        self.last_transcript = ""
+        self.last: Optional[Last] = None
+        self.history: Optional[History] = None
+        self.processing = False  # a phrase is in the worker
+
+    # -- main thread: the session's commands ------------------------------------------------------
+
+    def new_dictation(self) -> None:
+        self.sticky_language = None
+        self.context.forget()
+
+    def use_history(self, path: str) -> None:
+        if self.history is None or self.history.path != path:
+            self.history = History(path)
+
+    def cancel(self, dictation: int) -> None:
+        self.cancelled.add(dictation)
+        self.typist.cancel(dictation)
+
+    def take_kept(self) -> List[Kept]:
+        kept = list(self.kept)
+        self.kept.clear()
+        return kept
+
+    def set_language(self, name: str) -> None:
+        """"whisper language french/english/auto": a name or a code."""
+        language = LANGUAGES.get(name.lower(), name.lower())
+        self.language_override = language
+        self.sticky_language = None
+        self.context.forget()
+        log.info("language set by voice: %s", language)
+
+    def paste_last(self, dictation: int) -> None:
+        """Type the last transcription again."""
+        if self.last_transcript:
+            self.context.forget()
+            self.typist.type_held_mark()
+            self.typist.type(Phrase(dictation, 0, self.last_transcript))
+
+    # -- worker thread ----------------------------------------------------------------------------
+
+    def process(self, item: Heard, options: Options) -> None:
+        """Recognise and interpret `item`, and hand its text to the main thread for typing."""
+        self.processing = True
+        try:
+            self._process(item, options)
+        finally:
+            self.processing = False
+
+    def _process(self, item: Heard, options: Options) -> None:
+        decode = self.decode_options(options.decode)
+        previous = self.context.previous_for(item, decode.hotwords, options.plugin.join_pause)
+        prompt = self.typist.context(item.dictation, self.context.since, previous.number if previous else None,
+                                     options.plugin.context_chars)
+        on_main(lambda: self.changed("transcribing"))
+        gone = lambda: item.dictation in self.cancelled or holder().exiting.is_set()  # noqa: E731
+        try:
+            result = recognise(self.keeper, item, decode, prompt=prompt, previous=previous, give_up=gone)
+        except PhraseFailed as error:
+            return self._keep(item, str(error))
+        if result is None:
+            return self._record(item, "cancelled")
+        if (prompt or previous) and near_command(result.text):
+            # context steers Whisper towards dictated text ("Whistler stop" after a French sentence,
+            # measured): a short text close to a command is heard again without it
+            alone = hear_without_context(self.keeper, item, decode)
+            if alone is not None and normalise(alone.text) in COMMANDS:
+                result = alone
+        meaning = interpret(result.text, self.lists.entries("replacements"), options.plugin.spoken_punctuation)
+        if meaning.command or meaning.breaks_sentence or not meaning.text:
+            self.context.forget()  # no sentence to go on with
+        else:
+            self.context.remember(item, result, decode.hotwords)
+        text, boundary = meaning.text, None
+        if meaning.mark_alone:  # "virgule" alone: the mark ends the phrase before
+            text, boundary = "", Boundary(meaning.text, None)
+        elif result.boundary is not None and previous is not None:
+            boundary = Boundary(result.boundary, previous.number)
+        if text:
+            if result.language_probability >= 0.6:
+                self.sticky_language = result.language
+            self.last_transcript = text
+            if self.history is not None:  # before typing: a failed insert loses nothing
+                self.history.append({"text": text, "language": result.language,
+                                     "seconds": round(result.audio_seconds, 2), "dictation": item.dictation})
+        then = meaning.command or item.then
+        french = options.plugin.french_spacing and result.language == "fr"
+        phrase = Phrase(item.dictation, item.number, text, lambda typed: self._typed(item, result, typed, then),
+                        french, boundary, hold_mark=options.plugin.join_pause > 0)
+        on_main(lambda: self._type(phrase))
+
+    def decode_options(self, decode: DecodeOptions) -> DecodeOptions:
+        """The settings' decoding options with the spoken language choice and the kept language."""
+        language = decode.language
+        if self.language_override is not None:
+            language = None if self.language_override == "auto" else self.language_override
+        return replace(decode, language=language, preferred_language=self.sticky_language if language is None else None,
+                       hotwords=self.lists.hotwords(decode.hotwords))
+
+    def _keep(self, item: Heard, reason: str) -> None:
+        self.stats.record_error()
+        self.kept.append(Kept(item, reason))
+        log.error("superwhisper2: phrase of %.1f s failed (%s); kept for `whisper retry`", item.seconds, reason)
+        self._record(item, "failed", error=reason)
+        on_main(lambda: self.tell("A phrase could not be transcribed", f"{reason}. Say 'whisper retry' to try again."))
+        on_main(lambda: self.typist.type(Phrase(item.dictation, item.number, "")))  # keeps the typist's count
+
+    # -- main thread ------------------------------------------------------------------------------
+
+    def _type(self, phrase: Phrase) -> None:
+        if phrase.dictation in self.cancelled:
+            phrase.done(Typed(cancelled=True))
+        else:
+            self.typist.type(phrase)
+
+    def _typed(self, item: Heard, result: Transcript, typed: Typed, then: Optional[str]) -> None:
+        if typed.error is not None:
+            self.stats.record_error()
+            self._record(item, "failed", result, error=str(typed.error))
+            self.tell("Could not type the text",
+                      f"{typed.error}. It is kept in the history: say 'whisper paste last' to type it again.")
+        elif typed.cancelled:
+            self._record(item, "cancelled", result)
+        else:
+            self._figures(item, result, typed.text)
+        if then and not typed.cancelled:
+            if not result.text:
+                log.info("Whisper heard a command: %s", then)
+            self.command(then)
+
+    def _figures(self, item: Heard, result: Transcript, typed: str) -> None:
+        """The phrase's latency and stages, for the overlay, `whisper status` and the benchmark."""
+        latency = time.perf_counter() - item.received
+        self.stats.record(latency, result.audio_seconds, result.timings)
+        if typed:
+            self.last = Last(result.text, round(latency * 1000), result.language)
+        self._record(item, "typed" if typed else "dropped", result, typed=typed.strip(), latency_ms=latency * 1000)
+
+    def _record(self, item: Heard, outcome: str, result: Optional[Transcript] = None, **extra: Any) -> None:
+        """One log line per phrase, whatever became of it."""
+        figures: Dict[str, Any] = {"number": item.number, "dictation": item.dictation, "outcome": outcome,
+                                   "audio_seconds": round(item.seconds, 3), **extra}
+        if result is not None:
+            figures.update(result.figures())
+        if "latency_ms" in figures:
+            figures["latency_ms"] = round(figures["latency_ms"], 1)
+        log.info("phrase %d: %s %s", item.number, outcome, _summary(figures), extra={RECORD: figures})
 
 
-def _type(session: Any, item: Heard, result: Transcript, then: Optional[str]) -> None:
-    """Main thread: the typist types the text after everything before it."""
-    if item.dictation in session.cancelled:
-        return
-    plugin = session.options.plugin if session.options else None
-    french = bool(plugin and plugin.french_spacing) and result.language == "fr"
-    session.typist.type(Phrase(
-        item.dictation, item.number, result.text, lambda typed, error: _typed(session, item, result, typed, error, then),
-        french, boundary=result.boundary, after=item.after, hold=bool(plugin and plugin.join_pause > 0),
-    ))
-
-
-def _typed(session: Any, item: Heard, result: Transcript, typed: str, error: Optional[BaseException],
-           then: Optional[str]) -> None:
-    if error is not None:
-        session.stats.record_error()
-        session.tell_error("Could not type the text",
-                           f"{error}. It is kept in the history: say 'whisper paste last' to type it again.")
-    else:
-        _record(session, item, result, typed)
-    if then:
-        session.command(then)
-
-
-def _record(session: Any, item: Heard, result: Transcript, typed: str) -> None:
-    """The phrase's latency and stages, for the overlay, `whisper status` and the benchmark."""
-    latency = time.perf_counter() - item.received
-    session.stats.record(latency, result.audio_seconds, result.timings)
-    stages = " ".join(f"{stage} {seconds * 1000:.0f}" for stage, seconds in result.timings.items())
-    log.info("phrase %.1f s -> %d chars in %.0f ms (%s ms) window %.0f s%s: %r", result.audio_seconds,
-             len(typed), latency * 1000, stages, result.window_seconds,
-             " (retried full)" if result.full_window_retry else "", result.text[:60])
-    session.recent.append({
-        "text": typed.strip(), "language": result.language, "audio_seconds": round(result.audio_seconds, 3),
-        "latency_ms": round(latency * 1000, 1), "dropped": result.dropped, "window_seconds": result.window_seconds,
-        "full_window_retry": result.full_window_retry, "decodes": result.decodes,
-        "stages_ms": {stage: round(seconds * 1000, 1) for stage, seconds in result.timings.items()},
-    })
-    limit = session.options.plugin.max_latency_ms if session.options else 0
-    if limit and latency * 1000 > limit:
-        log.warning("phrase took %.0f ms, over user.whisper_max_latency_ms (%d)", latency * 1000, limit)
-    if typed:
-        session.status.last_text = result.text
-        session.status.last_latency_ms = round(latency * 1000)
-        session.status.language = result.language
-    session.update_state()
+def _summary(figures: Dict[str, Any]) -> str:
+    parts = [f"{figures['audio_seconds']:.1f} s"]
+    if "latency_ms" in figures:
+        parts.append(f"in {figures['latency_ms']:.0f} ms")
+    if figures.get("stages_ms"):
+        parts.append("(" + " ".join(f"{stage} {ms:.0f}" for stage, ms in figures["stages_ms"].items()) + " ms)")
+    if figures.get("dropped"):
+        parts.append(f"[{figures['dropped']}]")
+    if figures.get("error"):
+        parts.append(f"[{figures['error'][:80]}]")
+    return " ".join(parts) + (f": {figures['typed'][:60]!r}" if figures.get("typed") else "")

@@ -12,10 +12,10 @@ import logging
 import os
 import sys
 
-from talon import Module, actions, app, cron
+from talon import Module, actions, app
 
 from . import overlay, runtime
-from . import session as sessions
+from . import session as _session  # noqa: F401  (registers the Session class the runtime builds)
 from .options import SETTINGS
 
 log = logging.getLogger("superwhisper2")
@@ -36,49 +36,63 @@ if os.path.isdir(VENDOR) and VENDOR not in sys.path:
 class Actions:
     def whisper_toggle():
         """Start dictating with Whisper, or stop if already dictating"""
-        sessions.current().toggle()
+        runtime.session().toggle()
 
     def whisper_hotkey_down():
-        """The dictation hotkey went down: type nothing until it comes up (it toggles then)"""
-        sessions.current().hotkey_down()
+        """The dictation hotkey went down: start or stop now; nothing is typed until its keys are up"""
+        runtime.session().hotkey_down()
+
+    def whisper_hotkey_up():
+        """The dictation hotkey came up: typing may go on after the type delay"""
+        runtime.session().hotkey_up()
+
+    def whisper_hotkey_down_in_sleep():
+        """The hotkey in sleep mode: acts only if user.whisper_hotkey_in_sleep is on (else ignored)"""
+        session = runtime.session()
+        if session.refresh_options().plugin.hotkey_in_sleep:
+            session.hotkey_down()  # start() switches sleep off and stop() restores it
 
     def whisper_start():
         """Start dictating with Whisper"""
-        sessions.current().start()
+        runtime.session().start()
 
     def whisper_stop():
         """Stop dictating; phrases already heard are still typed"""
-        sessions.current().stop()
+        runtime.session().stop()
 
     def whisper_cancel():
         """Stop dictating and drop what is not typed yet"""
-        sessions.current().stop(cancel=True)
+        runtime.session().stop(cancel_phrases=True)
 
     def whisper_status():
         """Show Whisper's state, model, device, language and latency figures"""
-        session = sessions.current()
-        figures = session.describe()
+        session = runtime.session()
+        figures = {"state": session.status.state, "listening": session.listening, **session.keeper.describe(),
+                   "language": session.status.language, "kept": len(session.pipeline.kept),
+                   **session.pipeline.stats.summary()}
         log.info("superwhisper2 status: %s", figures)
         overlay.show_lines(_status_lines(figures))
         app.notify(title="superwhisper2", body=_status_line(figures))
 
     def whisper_undo():
         """Remove the last phrase Whisper typed"""
-        sessions.current().undo()
+        runtime.session().undo()
 
     def whisper_paste_last():
         """Type the last transcription again"""
-        sessions.current().paste_last()
+        session = runtime.session()
+        session.pipeline.paste_last(session.dictation)
 
     def whisper_history():
         """Show the last transcriptions"""
-        session = sessions.current()
-        records = session.history.last(8) if session.history is not None else []  # reads the file's end only
-        overlay.show_lines(["Whisper history"] + [overlay.tail(r.get("text", ""), 70) for r in records], seconds=10)
+        history = runtime.session().pipeline.history
+        if history is not None:  # the file is read on a thread of its own: never disk I/O on Talon's thread
+            history.read_last(8, lambda records: runtime.on_main(lambda: overlay.show_lines(
+                ["Whisper history"] + [overlay.tail(r.get("text", ""), 70) for r in records], seconds=10)))
 
     def whisper_language(language: str):
         """Dictate in this language: a code, a name (french, english) or auto"""
-        sessions.current().set_language(language)
+        runtime.session().pipeline.set_language(language)
 
     def whisper_settings():
         """Open superwhisper2's settings.talon in an editor"""
@@ -86,19 +100,15 @@ class Actions:
 
     def whisper_retry():
         """Transcribe again the phrases that failed"""
-        count = sessions.current().retry_failed()
+        count = runtime.session().retry()
         app.notify(title="superwhisper2", body=f"Retrying {count} phrase(s)" if count else "Nothing to retry")
 
     def whisper_doctor():
         """Check the installation and transcribe a sample; the report goes to Talon's log"""
-        sessions.current().run_doctor()
-
-    def whisper_toggle_from_sleep():
-        """The hotkey in sleep mode: toggles only if user.whisper_hotkey_in_sleep is on"""
-        session = sessions.current()
+        session = runtime.session()
         options = session.refresh_options()
-        if options.plugin.hotkey_in_sleep:
-            session.toggle()  # start() switches sleep off and stop() restores it
+        session.keeper.doctor(options.model, options.decode.language or "fr")
+
 
 
 def _status_lines(figures: dict) -> list:
@@ -142,16 +152,15 @@ def on_ready() -> None:
         log.error("superwhisper2: %s", message)
         app.notify(title="superwhisper2: not installed", body=message)
         return
-    session = sessions.current()
-    session.on_status = overlay.refresh
+    session = runtime.session()
     runtime.ensure_worker()
     session.refresh_options()
-    holder = runtime.runtime()
-    cron.cancel(getattr(holder, "settings_job", None))
-    holder.settings_job = cron.interval("2s", _watch_settings)
-    if not getattr(holder, "atexit_registered", False):
+    session.update_state()
+    runtime.every(2.0, _watch_settings, "settings")
+    kept = runtime.holder()
+    if not kept.atexit_registered:
         atexit.register(runtime.shutdown)
-        holder.atexit_registered = True
+        kept.atexit_registered = True
 
 
 def _installed(package: str) -> bool:
@@ -165,7 +174,7 @@ def _installed(package: str) -> bool:
 def _watch_settings() -> None:
     """In command mode, between dictations: a changed model setting loads the model in the
     background, so the next dictation starts with it."""
-    sessions.current().refresh_options(poll=True)
+    runtime.session().refresh_options(poll=True)
 
 
 app.register("ready", on_ready)

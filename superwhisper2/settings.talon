@@ -49,8 +49,6 @@ mode: all
 #     # Shortest encoder window in seconds (0 = the full 30 s; 15 is 2-3x faster on a CPU but loses
 #     # words)
 #     user.whisper_min_window = 0.0
-#     # Allow the shorter window user.whisper_min_window asks for (0: always 30 s)
-#     user.whisper_short_window = 1
 #     # Skip phrases without speech (Silero VAD) before Whisper
 #     user.whisper_vad = 1
 #     # Compute word timestamps (slower: uses faster-whisper's full path)

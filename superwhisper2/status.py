@@ -18,7 +18,7 @@ log = logging.getLogger("superwhisper2")
 class Status:
     """What the overlay and `whisper status` show."""
 
-    state: str = "idle"  # idle, loading, listening, transcribing, typing, error
+    state: str = "idle"  # idle, waiting, loading, listening, transcribing, typing, error
     detail: str = ""
     last_text: str = ""
     last_latency_ms: Optional[float] = None
@@ -28,11 +28,23 @@ class Status:
     language: str = ""
     figures: Dict[str, Any] = field(default_factory=dict)
 
+    def show_model(self, model: Any, last: Any, figures: Dict[str, Any]) -> None:
+        """The model in use (a LoadedModel or None), the last phrase typed (pipeline.Last or None)."""
+        if model is not None:
+            self.model, self.device = model.name, f"{model.device} {model.compute_type}"
+        if last is not None:
+            self.last_text, self.last_latency_ms, self.language = last.text, last.latency_ms, last.language
+        self.figures = figures
+
+
+DETAILS = {"loading": "Loading model…",
+           "waiting": "Waiting for your settings: Talon applies them in command mode"}
+
 
 def state_of(model_state: Optional[str], listening: bool, has_model: bool, typing: bool, backlog: int) -> str:
     """The one word the overlay shows, most pressing first."""
-    if model_state == "error":
-        return "error"
+    if model_state in ("error", "waiting"):
+        return model_state
     if model_state == "loading" or (listening and not has_model):
         return "loading"
     if typing:
