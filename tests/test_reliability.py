@@ -45,13 +45,10 @@ def test_unknown_model_name_invalid_device_and_compute_type_name_the_setting_val
         body = sim.notifications[-1]["body"]
         assert all(word in body for word in words), body
         assert sim.errors == [] and story.session().status.state == "error"
-        from conftest import stop_plugin
-
-        stop_plugin()
-        sim.stop()
+        story.end(sim)
 
 
-def test_an_empty_or_corrupt_model_folder_is_named(talon, tmp_path, tiny_model_dir):
+def test_an_empty_or_corrupt_model_folder_is_named(talon, tmp_path, tiny_model_dir, story):
     import shutil
 
     empty = tmp_path / "empty-model"
@@ -63,10 +60,7 @@ def test_an_empty_or_corrupt_model_folder_is_named(talon, tmp_path, tiny_model_d
         sim = talon(settings={"user.whisper_model": str(folder)})
         assert sim.wait_until(lambda: sim.notifications, 30)
         assert str(folder) in sim.notifications[-1]["body"]
-        from conftest import stop_plugin
-
-        stop_plugin()
-        sim.stop()
+        story.end(sim)
 
 
 # -- CUDA problems -------------------------------------------------------------------------------
@@ -88,19 +82,19 @@ class _BrokenDevice:
 def test_cuda_failing_mid_session_falls_back_to_the_cpu_once_and_keeps_the_phrase(talon, tiny_model_dir, phrases, story):
     sim = talon(settings={"user.whisper_cpu_fallback_model": str(tiny_model_dir), "user.whisper_language": "en"})
     story.ready(sim)
-    model = story.session().model
+    model = story.session().keeper.model
     model.device = "cuda"  # make the engine's device fail, as the issue asks
     model.whisper.model = _BrokenDevice(model.whisper.model)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     assert "quilter" in story.typed(sim).lower()  # the phrase in flight was kept and typed by the CPU model
-    assert Path(story.session().model.path) == tiny_model_dir and story.session().model.device == "cpu"
+    assert Path(story.session().keeper.model.path) == tiny_model_dir and story.session().keeper.model.device == "cpu"
     sim.speak(phrases["quilter_en.wav"])
     story.typed(sim, 2)
     told = [n for n in sim.notifications if "CPU" in n["title"]]
     assert len(told) == 1 and "CUDA failed" in told[0]["body"]
     time.sleep(2.5)  # the settings poll does not go back to the broken device
-    assert story.session().model.device == "cpu"
+    assert story.session().keeper.model.device == "cpu"
 
 
 def test_cuda_failing_at_load_uses_the_cpu_fallback_and_says_so(talon, tiny_model_dir, phrases, story):
@@ -135,10 +129,10 @@ def test_each_breaking_phrase_is_logged_kept_for_retry_and_the_next_phrase_works
     sim.press(HOTKEY)
     typed = 0
     for name, (samples, words) in BAD_PHRASES.items():
-        failed = len(story.session().failed)
+        failed = len(story.session().pipeline.kept)
         sim.speak(samples)
-        assert sim.wait_until(lambda: len(story.session().failed) > failed, 30), name
-        assert words in story.session().failed[-1].error, (name, story.session().failed[-1].error)
+        assert sim.wait_until(lambda: len(story.session().pipeline.kept) > failed, 30), name
+        assert words in story.session().pipeline.kept[-1].reason, (name, story.session().pipeline.kept[-1].reason)
         sim.speak(phrases["quilter_en.wav"])
         typed += 1
         story.typed(sim, story.done() + 1)
@@ -167,11 +161,11 @@ def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, 
         story.typed(sim, story.done() + 1)
         assert wer(reference, story.pieces()[-1]) <= 0.15, (name, story.pieces()[-1])
     for name, samples in {"20 ms": quilter[:320], "silence": np.zeros(8000, np.float32)}.items():
-        done = story.session().finished()
+        done = story.finished()
         sim.speak(samples)
-        assert sim.wait_until(lambda: story.session().finished() > done, 30), name
-        assert story.session().recent[-1]["dropped"], name
-    assert story.session().failed == type(story.session().failed)() and sim.errors == []
+        assert sim.wait_until(lambda: story.finished() > done, 30), name
+        assert story.records()[-1]["dropped"], name
+    assert not story.session().pipeline.kept and sim.errors == []
 
 
 def test_whisper_retry_transcribes_a_failed_phrase_again(talon, phrases, story):
@@ -179,7 +173,7 @@ def test_whisper_retry_transcribes_a_failed_phrase_again(talon, phrases, story):
     story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])  # 5.9 s: over the limit, kept
-    assert sim.wait_until(lambda: story.session().failed, 30)
+    assert sim.wait_until(lambda: story.session().pipeline.kept, 30)
     sim.press(HOTKEY)
     sim.set_setting("user.whisper_max_phrase", 60.0)
     sim.call_on_main(lambda: story.session().refresh_options())

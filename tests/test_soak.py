@@ -18,10 +18,10 @@ def test_soak_500_phrases_threads_flat_memory_bounded_latency_stable(talon, tiny
     pool = cut_phrases(phrases["jfk_en.flac"]) + [phrases["quilter_en.wav"], phrases["noise_only.wav"]]
     latencies, memory, threads = [], [], []
     for index in range(500):
-        done = story.session().finished()
+        done = story.finished()
         sim.speak(pool[index % len(pool)])
-        assert sim.wait_until(lambda: story.session().finished() > done, 60), index
-        latencies.append(story.session().recent[-1]["latency_ms"])
+        assert sim.wait_until(lambda: story.finished() > done, 60), index
+        latencies.append(story.records()[-1]["latency_ms"])
         if index % 50 == 49:
             memory.append(models.process_memory_mb())
             threads.append(threading.active_count())
@@ -34,4 +34,4 @@ def test_soak_500_phrases_threads_flat_memory_bounded_latency_stable(talon, tiny
     assert max(threads) == min(threads)
     assert growth < 50
     assert p95(second) < 2 * p95(first)
-    assert len(story.session().failed) == 0 and sim.errors == []
+    assert len(story.session().pipeline.kept) == 0 and sim.errors == []

@@ -39,9 +39,9 @@ def test_every_word_said_is_typed_once(case, dev_corpus, talon, story, base_mode
     sim.press(HOTKEY)
     for r in recordings:
         for phrase in cut_phrases(audio[r.name]) or [audio[r.name]]:
-            done = story.session().finished()
+            done = story.finished()
             sim.speak(phrase)
-            assert sim.wait_until(lambda: story.session().finished() > done, 120)
+            assert sim.wait_until(lambda: story.finished() > done, 120)
     sim.press(HOTKEY)
     sim.settle(quiet=0.5)
     typed = _trigrams(sim.document, language)

@@ -20,9 +20,9 @@ def test_noise_types_nothing(talon, phrases, story):
     story.ready(sim)
     sim.press(HOTKEY)
     sim.speak(phrases["noise_only.wav"])
-    assert sim.wait_until(lambda: story.session().finished() == 1, 30)  # heard, and dropped
+    assert sim.wait_until(lambda: story.finished() == 1, 30)  # heard, and dropped
     sim.settle()
-    assert sim.typed == [] and story.session().recent[-1]["dropped"]
+    assert sim.typed == [] and story.records()[-1]["dropped"]
     assert sim.errors == []
 
 
@@ -67,7 +67,7 @@ def test_an_engine_error_is_notified_and_the_next_phrase_is_typed(talon, phrases
     assert "NaN" in sim.notifications[-1]["body"]
     sim.speak(phrases["quilter_en.wav"])
     assert "quilter" in story.typed(sim, 1).lower()
-    assert len(story.session().failed) == 1  # the audio is kept for "whisper retry"
+    assert len(story.session().pipeline.kept) == 1  # the audio is kept for "whisper retry"
 
 
 def test_pressing_the_hotkey_again_stops_and_restores_the_modes(talon, story):

@@ -36,8 +36,10 @@ def test_whisper_cancel_heard_only_by_whisper_cancels(talon, story, base_model):
     from superwhisper2.engine.guard import normalise
     from superwhisper2.engine.transcriber import DecodeOptions, transcribe
 
+    from conftest import STORY_OPTIONS
+
     audio = story.load("whisper_cancel.wav")
-    heard = normalise(transcribe(base_model, audio, DecodeOptions(language="fr")).text)
+    heard = normalise(transcribe(base_model, audio, DecodeOptions(language="fr", **STORY_OPTIONS)).text)
     sim = talon()
     story.ready(sim)
     sim.press(HOTKEY)
@@ -93,10 +95,7 @@ def test_rejected_phrases_with_or_without_samples_are_never_lost(talon, phrases,
         assert sim.wait_until(lambda: sim.typed, 60), samples_on_rejected
         assert "quilter" in sim.text.lower()
         sim.press(HOTKEY)
-        from conftest import stop_plugin
-
-        stop_plugin()
-        sim.stop()
+        story.end(sim)
 
 
 def test_phrases_without_audio_fall_back_to_the_microphone_stream(talon, phrases, story):
@@ -152,10 +151,7 @@ def test_reloading_files_mid_transcription_keeps_one_model_one_hook_one_worker(t
         sim.speak(phrases["consulat_fr.wav"])  # the new code takes the next phrase
         assert sim.wait_until(lambda: len(story.pieces()) == 2, 60)
         assert sim.errors == [] and sim.violations == [], sim.log
-        from conftest import stop_plugin
-
-        stop_plugin()
-        sim.stop()
+        story.end(sim)
 
 
 def test_talon_exits_and_the_worker_ends_within_a_second(talon, story):
@@ -198,7 +194,7 @@ def test_text_waits_until_the_hotkeys_modifiers_are_released(talon, phrases, sto
 
 
 def test_dictation_stops_by_itself_after_the_auto_stop_silence(talon, story):
-    sim = talon(settings={"user.whisper_auto_stop": 1.0})
+    sim = talon(settings={"user.whisper_auto_stop": 2.0}, modifier_hold_seconds=0.1)
     story.ready(sim)
     sim.press(HOTKEY)
     assert "user.whisper" in sim.modes
@@ -209,8 +205,8 @@ def test_changing_the_model_setting_reloads_the_model_in_the_background(talon, t
     sim = talon()
     story.ready(sim)
     sim.set_setting("user.whisper_model", str(tiny_model_dir))
-    assert sim.wait_until(lambda: story.holder().session.model is not None
-                          and Path(story.holder().session.model.path) == tiny_model_dir, 30)
+    assert sim.wait_until(lambda: story.session().keeper.model is not None
+                          and Path(story.session().keeper.model.path) == tiny_model_dir, 30)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     assert sim.wait_until(lambda: sim.typed, 60)

@@ -14,9 +14,13 @@ CASES = [("jfk_en.flac", "en"), ("consulat_fr.wav", "fr"), ("quilter_en.wav", "e
 
 
 def _heard_alone(model, pieces, language):
+    """Each piece heard alone, on the plugin's path (the story fixture's window floor)."""
+    from conftest import STORY_OPTIONS
+
     from superwhisper2.engine.transcriber import DecodeOptions, transcribe
 
-    return " ".join(transcribe(model, piece, DecodeOptions(language=language)).text for piece in pieces)
+    return " ".join(transcribe(model, piece, DecodeOptions(language=language, **STORY_OPTIONS)).text
+                    for piece in pieces)
 
 
 def _sentence_ends(text):
@@ -34,9 +38,10 @@ def test_a_sentence_said_with_pauses_is_typed_as_one_sentence(case, talon, phras
     text = story.dictate(sim, *pieces)
     reference = transcripts[name]["text"]
     alone = _heard_alone(base_model, pieces, language)
-    # no worse than the phrases heard alone on this machine, with a margin of a word: int8
-    # kernels differ between CPUs (AVX2, AVX-512) and a borderline word may flip
-    assert wer(reference, text) <= wer(reference, alone) + 0.06, (text, alone)
+    # no worse than the phrases heard alone on this machine, on the same path, with a margin of one
+    # word: int8 kernels differ between CPUs (AVX2, AVX-512) and a borderline word may flip
+    one_word = 1 / len(reference.split())
+    assert wer(reference, text) <= wer(reference, alone) + one_word + 1e-9, (text, alone)
     # read as one sentence: no more sentence ends than the phrases heard alone (JFK alone: "…Americans.
     # Is not. What…"), and it ends with one (which mark, Whisper decides and may differ by CPU)
     assert len(_sentence_ends(text)) <= len(_sentence_ends(alone)), (text, alone)
@@ -88,8 +93,8 @@ def test_a_phrase_whisper_was_unsure_of_is_not_the_next_ones_context(talon, stor
     sim.speak(story.load("kubernetes.wav"))
     story.typed(sim)
     session = story.session()
-    assert session.recent[-1]["text"] and session.memory.spoken is None
-    assert session.typist.context(session.dictation, session.memory.context_since) is None
+    assert story.records()[-1]["typed"] and session.pipeline.context.previous is None
+    assert session.typist.context(session.dictation, session.pipeline.context.since) is None
 
 
 def test_a_mark_said_on_its_own_takes_the_place_of_the_held_one(talon, phrases, story):

@@ -65,8 +65,8 @@ def test_the_hotkey_works_in_command_dictation_and_whisper_modes_not_in_sleep(ta
     sim = talon()
     for mode in ("command", "dictation", "user.whisper"):
         sim.modes = {mode}
-        assert sim._bindings(HOTKEY) == [[("user.whisper_hotkey_down", [])]], mode
-        assert sim._bindings(HOTKEY + ":up") == [[("user.whisper_toggle", [])]], mode
+        assert sim.bindings(HOTKEY) == [[("user.whisper_hotkey_down", [])]], mode
+        assert sim.bindings(HOTKEY + ":up") == [[("user.whisper_hotkey_up", [])]], mode
     sim.modes = {"sleep"}
     sim.press(HOTKEY)
     sim.settle()

@@ -34,13 +34,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """The engine's percentile; NaN for no values (a row with no phrase typed)."""
+    from superwhisper2.engine.stats import percentile as engine_percentile
+
+    found = engine_percentile(values, fraction)
+    return float("nan") if found is None else found
 
 
 def parse_variant(text: str) -> Tuple[str, Dict[str, Any]]:
@@ -92,7 +90,7 @@ class Evaluation:
 
     def start_plugin(self) -> None:
         import pypi_models
-        from talon_sim import Talon, user_dir_with
+        from talon_sim import Dictation
 
         if self.args.model.startswith("pypi:"):
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -100,23 +98,19 @@ class Evaluation:
         else:
             self.model_path = self.args.model
         self.temp = tempfile.TemporaryDirectory()
-        self.talon = Talon(user_dir_with(str(REPO), os.path.join(self.temp.name, "user")))
         settings = {"user.whisper_model": self.model_path, "user.whisper_device": self.args.device,
                     "user.whisper_compute_type": self.args.compute_type, "user.whisper_overlay": False,
                     "user.whisper_history_file": os.path.join(self.temp.name, "history.jsonl")}
-        for name, value in {**settings, **dict(item.split("=", 1) for item in self.args.setting)}.items():
-            self.talon.set_setting(name, value)
         from superwhisper2.options import SETTINGS
 
         self.defaults = {f"user.{name}": default for name, (_, default, _) in SETTINGS.items()}
-        self.talon.start()
-        self.holder = sys.modules["superwhisper2_plugin_state"]
-        session = self.holder.session
-        if not self.talon.wait_until(lambda: session.model is not None or session.keeper.error, 600):
-            raise SystemExit("the model did not load")
-        if session.keeper.error:
-            raise SystemExit(session.keeper.error)
-        self.model = session.model
+        self.plugin = Dictation.start(str(REPO), self.temp.name,
+                                    {**settings, **dict(item.split("=", 1) for item in self.args.setting)})
+        self.talon = self.plugin.talon
+        try:
+            self.model = self.plugin.wait_ready(600)
+        except RuntimeError as error:
+            raise SystemExit(str(error))
 
     def run_plugin(self) -> None:
         """One dictation per language (and one per non-speech recording, in French)."""
@@ -139,8 +133,8 @@ class Evaluation:
     def dictate(self, recordings: Sequence[Any]) -> Dict[str, Dict[str, Any]]:
         from talon_sim import cut_phrases
 
-        talon, session = self.talon, self.holder.session
-        talon.press("super-shift-v")
+        talon, run = self.talon, self.plugin
+        run.press_hotkey()
         talon.settle(quiet=0.05)
         time.sleep(0.35)  # a user starts speaking a moment after the hotkey: typing waits that long after it
         out: Dict[str, Dict[str, Any]] = {}
@@ -150,29 +144,23 @@ class Evaluation:
             phrases = [samples] if self.whole else (cut_phrases(samples) or [samples])
             start, latencies, decodes, retries = len(talon.document), [], 0, 0
             for phrase in phrases:
-                done, typed = session.finished(), session.stats.count
-                talon.speak(phrase)
-                talon.wait_until(lambda: session.finished() > done, 600)
-                talon.wait_until(lambda: not session.typist.pending(), 5)
-                new = session.stats.count - typed
-                for record in (list(session.recent)[-new:] if new else []):
-                    latencies.append(record["latency_ms"] / 1000)
-                    decodes += record.get("decodes", 1)
-                    retries += bool(record.get("full_window_retry"))
+                for record in run.say(phrase):
+                    if record["outcome"] in ("typed", "dropped"):
+                        latencies.append(record["latency_ms"] / 1000)
+                        decodes += record.get("decodes", 1)
+                        retries += bool(record.get("full_window_retry"))
             out[recording.name] = {"text": talon.document[start:], "latencies": latencies,
                                    "seconds": sum(latencies), "phrases": len(phrases), "decodes": decodes,
                                    "retries": retries}
         start = len(talon.document)
-        talon.speak(words="whisper stop")
+        run.say_command("whisper stop")
         talon.settle(quiet=0.1)
         if recordings and talon.document[start:]:  # the held closing mark: part of the last recording
             out[recordings[-1].name]["text"] += talon.document[start:]
         return out
 
     def stop_plugin(self) -> None:
-        self.holder.exiting.set()
-        self.holder.queue.put(None)
-        self.talon.stop()
+        self.plugin.shutdown(keep_models=False)
 
     # -- the engine alone and bare faster-whisper, interleaved --------------------------------
 

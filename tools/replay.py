@@ -19,7 +19,6 @@ import time
 from typing import Any, Dict, List, Tuple
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HOTKEY = "super-shift-v"
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -45,11 +44,11 @@ def resolve_model(name: str) -> str:
 
 
 def replay(args: argparse.Namespace) -> Tuple[List[Dict[str, Any]], str]:
-    """Run the plugin in the simulator over `args.audio`: one record per phrase, and all it typed."""
+    """Run the plugin in the simulator over `args.audio`: one record per phrase typed, and all it typed."""
     sys.path.insert(0, os.path.join(REPO, "tests"))
     sys.path.insert(0, REPO)
     from superwhisper2.engine.audio import load_audio
-    from talon_sim import Talon, cut_phrases, user_dir_with
+    from talon_sim import Dictation, cut_phrases
 
     if args.model.startswith("pypi:") or os.path.isdir(args.model):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model needs no hub
@@ -61,37 +60,29 @@ def replay(args: argparse.Namespace) -> Tuple[List[Dict[str, Any]], str]:
         "user.whisper_compute_type": args.compute_type,
     }
     with tempfile.TemporaryDirectory() as temp:
-        talon = Talon(user_dir_with(REPO, os.path.join(temp, "user")))
-        for name, value in settings.items():
-            talon.set_setting(name, value)
-        talon.start()
-        holder = sys.modules["superwhisper2_plugin_state"]
+        run = Dictation.start(REPO, temp, settings)
         started = time.monotonic()
-        if not talon.wait_until(lambda: holder.session.model is not None or holder.session.keeper.error, args.timeout):
-            raise SystemExit("the model did not load in time")
-        if holder.session.keeper.error:
-            raise SystemExit(f"the model could not be loaded: {holder.session.keeper.error}")
+        try:
+            run.wait_ready(args.timeout)
+        except RuntimeError as error:
+            raise SystemExit(str(error))
         print(f"model ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        talon.press(HOTKEY)
-        talon.settle(quiet=0.1)
+        run.press_hotkey()
+        run.talon.settle(quiet=0.1)
         records: List[Dict[str, Any]] = []
         for path in args.audio:
             for samples in cut_phrases(load_audio(path)):
-                session = holder.session
-                done, typed_before = session.finished(), session.stats.count
-                talon.speak(samples)
-                if not talon.wait_until(lambda: session.finished() > done, args.timeout):
-                    raise SystemExit(f"{path}: a phrase was not transcribed within {args.timeout:.0f} s")
-                if session.stats.count > typed_before:
-                    records.append({"file": os.path.basename(path), **session.recent[-1]})
-        talon.speak(words="whisper stop")
-        talon.settle()
-        typed = talon.text
-        for failed in holder.session.failed:
-            print(f"failed phrase: {failed.error}", file=sys.stderr)
-        holder.exiting.set()
-        holder.queue.put(None)
-        talon.stop()
+                try:
+                    heard = run.say(samples, args.timeout)
+                except TimeoutError as error:
+                    raise SystemExit(f"{path}: {error}")
+                records += [{"file": os.path.basename(path), "text": r["typed"], **r} for r in heard if r.get("typed")]
+        run.say_command("whisper stop")
+        run.talon.settle()
+        typed = run.talon.text
+        for kept in run.session.pipeline.kept:
+            print(f"failed phrase: {kept.reason}", file=sys.stderr)
+        run.shutdown(keep_models=False)
     return records, typed
 
 

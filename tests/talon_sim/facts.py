@@ -1,0 +1,47 @@
+"""What the simulated Talon does where ../shared/TALON_FACTS.md is not sure: one switch per fact.
+
+The defaults are what the real Talon does as far as the facts say. A test that needs the fact
+to be false sets the switch and says why, so the plugin is shown to survive either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Dict, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Facts:
+    """How this Talon behaves where the facts are only likely, or unknown."""
+
+    # Phrase callbacks run on "main", Talon's one thread for actions and cron (sure), or on a
+    # thread of their own ("background", the fact false).
+    phrase_thread: str = "background"
+    # Whether a phrase no rule matched still carries "samples" (unknown).
+    samples_on_rejected: bool = False
+    # False models a Talon that gives phrases no audio at all.
+    phrases_have_samples: bool = True
+    # Whether Talon drops a reloaded file's speech and app callbacks (unknown).
+    reload_clears_callbacks: bool = False
+    # Whether a reloaded file runs again in the module object its siblings imported (unknown).
+    reload_in_place: bool = False
+    # Whether an utterance ending in a command runs as `<phrase>` then that command (likely).
+    chain_commands: bool = False
+    # Whether Talon refills a phrase's sample buffer once its callbacks return (unknown).
+    reuse_sample_buffer: bool = True
+    # Which of two equally specific active files wins a setting: "last" loaded or "first" (unknown).
+    setting_tie: str = "last"
+    # How long the hotkey's keys stay down (None: 0.1 to 1.5 s, drawn per press).
+    modifier_hold_seconds: Optional[float] = None
+    # How long after the key the modifiers come up.
+    modifier_lag_seconds: float = 0.15
+
+
+FACT_NAMES = frozenset(field.name for field in fields(Facts))
+
+
+def split_switches(switches: Dict[str, Any]) -> Tuple[Facts, Dict[str, Any]]:
+    """Keyword switches as (Facts, the rest for Talon itself)."""
+    facts = {name: value for name, value in switches.items() if name in FACT_NAMES}
+    rest = {name: value for name, value in switches.items() if name not in FACT_NAMES}
+    return Facts(**facts), rest
