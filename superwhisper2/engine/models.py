@@ -24,6 +24,7 @@ from .device import (  # noqa: F401  (the device choices are part of this module
     COMPUTE_TYPES, DEVICES, NO_WINDOW, NVIDIA_DLL_SUBDIRS, choose_compute_type, choose_device, cpu_threads,
     cuda_dll_folders, gpu_memory_mb, prepare_cuda_dll_path, process_memory_mb,
 )
+from .download import ProgressCallback, download_model as fetch_model
 from .errors import ModelError, ModelFileError
 
 log = logging.getLogger("superwhisper2")
@@ -102,8 +103,9 @@ def load_count() -> int:
     return int(_holder().loads)
 
 
-def get_model(spec: ModelSpec, warmup: bool = True) -> LoadedModel:
-    """The shared model for `spec`, loading it (and releasing any other) when needed."""
+def get_model(spec: ModelSpec, warmup: bool = True, *, progress: Optional[ProgressCallback] = None) -> LoadedModel:
+    """The shared model for `spec`, loading it (and releasing any other) when needed; `progress` hears
+    of a first download (engine/download.py)."""
     holder = _holder()
     with holder.lock:
         current = holder.models.get(spec)
@@ -111,7 +113,7 @@ def get_model(spec: ModelSpec, warmup: bool = True) -> LoadedModel:
             return current
         for other in list(holder.models):
             release(holder.models.pop(other))
-        loaded = load_model(spec, warmup)
+        loaded = load_model(spec, warmup, progress=progress)
         holder.loads += 1
         holder.models[spec] = loaded
         return loaded
@@ -150,11 +152,13 @@ def release(loaded: LoadedModel, wait: Optional[float] = None) -> None:
     gc.collect()
 
 
-def resolve_model_path(spec: ModelSpec, model_name: Optional[str] = None) -> str:
+def resolve_model_path(spec: ModelSpec, model_name: Optional[str] = None, *,
+                       progress: Optional[ProgressCallback] = None) -> str:
     """The folder holding the model: a local folder as given, or a named model in model_dir.
 
     A named model already present is used with `local_files_only`, so start-up never waits
-    on the network; otherwise it is downloaded unless `spec.local_only`.
+    on the network; otherwise (or if a failed download left it incomplete) it is downloaded,
+    telling `progress`, unless `spec.local_only`. Download failures are DownloadErrors.
     """
     name = (model_name or spec.model).strip()
     if not name:
@@ -172,23 +176,15 @@ def resolve_model_path(spec: ModelSpec, model_name: Optional[str] = None) -> str
     try:
         return check_model_folder(download_model(name, local_files_only=True, cache_dir=cache_dir))
     except ModelError:
-        raise
+        if spec.local_only:
+            raise
     except Exception as missing:
         if spec.local_only:
             raise ModelFileError(
                 f"model '{name}' is not in the model folder {cache_dir or 'the Hugging Face cache'}: "
                 f"run `python tools/install.py --model {name}` on a connected machine"
             ) from missing
-    log.info("downloading model %s into %s", name, cache_dir or "the Hugging Face cache")
-    try:
-        return check_model_folder(download_model(name, cache_dir=cache_dir))
-    except ModelError:
-        raise
-    except Exception as error:
-        raise ModelFileError(
-            f"model '{name}' could not be downloaded into {cache_dir or 'the Hugging Face cache'} ({error}): "
-            f"check the network, or set user.whisper_model to a local model folder"
-        ) from error
+    return check_model_folder(fetch_model(name, cache_dir=cache_dir, progress=progress))
 
 
 def check_model_folder(path: str) -> str:
@@ -213,30 +209,31 @@ def _looks_like_path(name: str) -> bool:
     ) or os.path.isdir(name)
 
 
-def load_model(spec: ModelSpec, warmup: bool = True) -> LoadedModel:
+def load_model(spec: ModelSpec, warmup: bool = True, *, progress: Optional[ProgressCallback] = None) -> LoadedModel:
     """Load `spec` now, unshared (get_model shares): CUDA first when asked, else the CPU fallback."""
     import ctranslate2
 
     device = choose_device(spec.device, ctranslate2.get_cuda_device_count)
     compute_type = choose_compute_type(spec.compute_type, device)
     if device == "cpu":
-        return _load(spec, spec.model, "cpu", compute_type, warmup)
+        return _load(spec, spec.model, "cpu", compute_type, warmup, progress=progress)
     prepare_cuda_dll_path()
     try:
-        return _load(spec, spec.model, "cuda", compute_type, warmup)
+        return _load(spec, spec.model, "cuda", compute_type, warmup, progress=progress)
     except ModelFileError:
         raise
     except ModelError as error:
         reason = str(error)
     cpu_type = choose_compute_type("auto", "cpu")
     log.warning("CUDA failed (%s); falling back to %s on the CPU (%s)", reason, spec.cpu_fallback_model, cpu_type)
-    loaded = _load(spec, spec.cpu_fallback_model, "cpu", cpu_type, warmup)
+    loaded = _load(spec, spec.cpu_fallback_model, "cpu", cpu_type, warmup, progress=progress)
     loaded.fallback_reason = reason
     return loaded
 
 
-def _load(spec: ModelSpec, name: str, device: str, compute_type: str, warmup: bool) -> LoadedModel:
-    path = resolve_model_path(spec, name)
+def _load(spec: ModelSpec, name: str, device: str, compute_type: str, warmup: bool, *,
+          progress: Optional[ProgressCallback] = None) -> LoadedModel:
+    path = resolve_model_path(spec, name, progress=progress)
     from faster_whisper import WhisperModel
 
     before = process_memory_mb()
