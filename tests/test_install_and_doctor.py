@@ -25,6 +25,18 @@ def _tool(name):
     return importlib.import_module(name)
 
 
+def _pypi_or_skip():
+    """The wheel check and the real install need PyPI (reachable here and in CI)."""
+    import socket
+
+    import pytest
+
+    try:
+        socket.create_connection(("pypi.org", 443), timeout=5).close()
+    except OSError as error:
+        pytest.skip(f"PyPI cannot be reached ({error}): the check resolves against the real index")
+
+
 class _FakePython:
     """Stands in for Talon's Python: answers the probe; its pip 'installs' by creating folders."""
 
@@ -174,6 +186,36 @@ def test_uninstall_leaves_what_was_there_before(tmp_path):
     install.uninstall(vendor, "cp314-win_amd64", _quiet(install))
     assert sorted(os.listdir(vendor)) == ["cp314-win_amd64", "users-own-file.txt"]
     assert os.listdir(vendor / "cp314-win_amd64") == ["users-own-file.txt"]
+
+
+def test_the_wheel_check_passes_for_every_python_talon_ships_on_windows_and_macos():
+    """tools/install.py --check: the real pins, PyPI, CPython 3.11-3.14 x Windows x64 and macOS arm64."""
+    _pypi_or_skip()
+    out = subprocess.run([sys.executable, str(TOOLS / "install.py"), "--check"], capture_output=True, text=True,
+                         timeout=900)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    for python in ("3.11", "3.12", "3.13", "3.14"):
+        windows = next(line for line in lines if line.startswith(f"CPython {python} win_amd64:"))
+        mac = next(line for line in lines if line.startswith(f"CPython {python} macosx_14_0_arm64:"))
+        for line in (windows, mac):
+            assert "faster-whisper 1.2.1" in line and "ctranslate2 4.8.5" in line and "av 18." in line
+        assert "nvidia-cublas-cu12 12." in windows and "nvidia-cublas" not in mac  # no CUDA on a Mac
+    assert "Every package has a wheel" in lines[-2]
+
+
+def test_the_wheel_check_fails_naming_a_package_without_a_wheel_for_one_python():
+    """ctranslate2 4.6.0 shipped wheels for 3.13 but none for 3.14: the check names it, and exits non-zero."""
+    _pypi_or_skip()
+    install = _tool("install")
+    pins = _packages().pins(REPO)
+    old = lambda platform: ["ctranslate2==4.6.0" if pin.startswith("ctranslate2") else pin for pin in pins.base]
+    results = install.check_wheels(old, pythons=("3.13", "3.14"), platforms=("win_amd64",))
+    lines, code = install.check_report(results, old)
+    assert code == 1
+    assert lines[0].startswith("CPython 3.13 win_amd64: ") and "ctranslate2 4.6.0" in lines[0]
+    assert lines[1].startswith("CPython 3.14 win_amd64: NO WHEEL for ctranslate2==4.6.0")
+    assert lines[-1] == "FAILED: no wheel for ctranslate2==4.6.0 (CPython 3.14, win_amd64)"
 
 
 def _doctor(*args):

@@ -3,6 +3,7 @@
     <Talon's python> tools/install.py [--cuda auto|yes|no] [--cudnn] [--upgrade] [--model NAME]
                                       [--python PATH] [--vendor DIR] [--events]
     <Talon's python> tools/install.py --uninstall [--tag TAG]
+    python tools/install.py --check [--check-python 3.14 ...] [--check-platform win_amd64 ...]
 
 Compiled wheels import only in the Python they were built for, and Talon's Python changes with
 Talon releases: packages go into vendor/.packages/<tag>/ (tag cp314-win_amd64...), one folder
@@ -11,7 +12,8 @@ the install is constrained to Talon's numpy and numpy is left out of the folder.
 the folder records the interpreter and exactly what was installed, so a second run changes
 nothing and --uninstall removes exactly that. The pins live in pyproject.toml only (read
 through superwhisper2/packages.py). --events prints one JSON object per line (see
-packages.InstallEvent) for the plugin to follow. Talon imports this file too: work happens
+packages.InstallEvent) for the plugin to follow; --check proves every pinned package has a
+wheel for each Python and platform Talon ships. Talon imports this file too: work happens
 under __main__.
 """
 
@@ -26,12 +28,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, TextIO, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_VENDOR = REPO / "vendor" / ".packages"
 NUMPY_ENTRIES = ("numpy", "numpy.libs", "numpy-")
+# What Talon runs on: every CPython it has shipped or will soon, on Windows x64 and Apple silicon
+# (macOS 14 or later: onnxruntime's arm64 wheels are built for it).
+CHECK_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+CHECK_PLATFORMS = ("win_amd64", "macosx_14_0_arm64")
 RAW_PROGRESS_PIP = (24, 1)  # the first pip with --progress-bar raw ("Progress N of M" lines)
 
 Runner = Callable[..., subprocess.CompletedProcess]
@@ -393,6 +401,127 @@ def default_python(platform: str = sys.platform) -> str:
     return str(found)
 
 
+# --- --check: a wheel for every pinned package, on every Python and platform Talon ships --------
+
+@dataclass(frozen=True)
+class WheelCheck:
+    """What pip resolved for one (Python, platform), or which requirements found no wheel."""
+
+    python: str
+    platform: str
+    resolved: Tuple[Tuple[str, str, bool], ...]  # (project, version, compiled)
+    missing: Tuple[str, ...]
+    error: Optional[str]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def packages_for_platform(platform: str, pins: Any) -> List[str]:
+    """The installer's exact set on a platform: the base pins, and cuBLAS where a GPU can be."""
+    return wanted_packages(pins, cuda=gets_cuda(platform), cudnn=False)
+
+
+def check_command(python: str, version: str, platform: str, requirements: Sequence[str], folder: Path) -> List[str]:
+    """A resolve with no install and, where the index serves metadata (PEP 658), no wheel download.
+
+    `--isolated` and PIP_CONFIG_FILE=os.devnull (see resolve) make it ignore the machine's pip
+    configuration: its extra indexes, find-links and constraints would change the answer.
+    """
+    return [python, "-m", "pip", "--isolated", "--disable-pip-version-check", "install", "--dry-run",
+            "--ignore-installed", "--no-input", "--progress-bar", "off", "--target", str(folder / "target"),
+            "--report", str(folder / "report.json"), "--only-binary", ":all:", "--python-version", version,
+            "--platform", platform, "--implementation", "cp", *requirements]
+
+
+def resolve(version: str, platform: str, requirements: Sequence[str], python: str = sys.executable) -> WheelCheck:
+    """Resolve `requirements` for CPython `version` on `platform` with wheels only."""
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as temp:
+        out = subprocess.run(check_command(python, version, platform, requirements, Path(temp)),
+                             capture_output=True, text=True, timeout=900,
+                             env={**os.environ, "PIP_CONFIG_FILE": os.devnull})
+        report_file = Path(temp) / "report.json"
+        report = json.loads(report_file.read_text(encoding="utf-8")) if out.returncode == 0 else None
+    seconds = time.monotonic() - start
+    if report is None:
+        text = out.stdout + "\n" + out.stderr
+        missing = []
+        for match in re.finditer(r"Could not find a version that satisfies the requirement (\S+)"
+                                 r"(?: \(from (?!versions:)([^)]+)\))?", text):
+            name = match.group(1) + (f" (needed by {match.group(2)})" if match.group(2) else "")
+            if name not in missing:
+                missing.append(name)
+        errors = [line.strip() for line in text.splitlines() if line.strip().startswith("ERROR:")]
+        error = errors[-1] if errors else (text.strip().splitlines() or ["pip failed"])[-1]
+        return WheelCheck(version, platform, (), tuple(missing), error, seconds)
+    resolved = []
+    for item in report.get("install", []):
+        url = str(item.get("download_info", {}).get("url", ""))
+        resolved.append((item["metadata"]["name"], item["metadata"]["version"], not url.endswith("-none-any.whl")))
+    return WheelCheck(version, platform, tuple(resolved), (), None, seconds)
+
+
+def check_wheels(packages_for: Callable[[str], Sequence[str]], pythons: Sequence[str] = CHECK_PYTHONS,
+                 platforms: Sequence[str] = CHECK_PLATFORMS, python: str = sys.executable) -> List[WheelCheck]:
+    """Resolve every (Python, platform) at once: pip waits on the network, not on the CPU."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    combos = [(version, platform) for version in pythons for platform in platforms]
+    with ThreadPoolExecutor(max_workers=len(combos) or 1) as pool:
+        futures = [pool.submit(resolve, version, platform, list(packages_for(platform)), python)
+                   for version, platform in combos]
+        return [future.result() for future in futures]
+
+
+def check_report(results: Sequence[WheelCheck], requested: Callable[[str], Sequence[str]]) -> Tuple[List[str], int]:
+    """One line per (Python, platform), then a verdict naming every package without a wheel; exit code."""
+    lines = []
+    for result in results:
+        head = f"CPython {result.python} {result.platform}:"
+        if not result.ok:
+            what = ", ".join(result.missing) if result.missing else result.error
+            lines.append(f"{head} NO WHEEL for {what}" if result.missing else f"{head} pip could not resolve: {what}")
+            continue
+        names = {_project(requirement) for requirement in requested(result.platform)}
+        direct = [f"{name} {version}" for name, version, _ in result.resolved if _project(name) in names]
+        compiled = [f"{name} {version}" for name, version, binary in result.resolved
+                    if binary and _project(name) not in names]
+        pure = sum(1 for name, _, binary in result.resolved if not binary and _project(name) not in names)
+        lines.append(f"{head} {', '.join(direct)}; compiled: {', '.join(compiled) or 'none'}; "
+                     f"+{pure} pure-Python ({result.seconds:.0f} s)")
+    failures = [result for result in results if not result.ok]
+    if failures:
+        named = [f"{what} (CPython {result.python}, {result.platform})" for result in failures
+                 for what in (result.missing or (result.error or "pip failed",))]
+        lines.append("FAILED: no wheel for " + "; ".join(named))
+        return lines, 1
+    pythons = sorted({result.python for result in results}, key=lambda v: tuple(int(x) for x in v.split(".")))
+    platforms = list(dict.fromkeys(result.platform for result in results))
+    lines.append(f"Every package has a wheel for CPython {', '.join(pythons)} on {', '.join(platforms)}.")
+    return lines, 0
+
+
+def _project(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip())
+    return re.sub(r"[-_.]+", "-", match.group(0)).lower() if match else requirement
+
+
+def check(pythons: Sequence[str], platforms: Sequence[str], out: Callable[[str], None] = print) -> int:
+    pins = shared().pins(REPO)
+    requested = lambda platform: packages_for_platform(platform, pins)  # noqa: E731
+    start = time.monotonic()
+    out(f"Resolving {len(pythons) * len(platforms)} combinations with {sys.executable} -m pip "
+        "(wheels only, ignoring this machine's pip configuration)...")
+    lines, code = check_report(check_wheels(requested, pythons, platforms), requested)
+    for line in lines:
+        out(line)
+    out(f"({time.monotonic() - start:.0f} s)")
+    return code
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--python", help="Talon's Python (default: this one if it is Talon's, else found)")
@@ -407,7 +536,13 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--model", help="download this model (e.g. large-v3-turbo) ahead of time")
     parser.add_argument("--model-dir", help="where models go (default: the Hugging Face cache)")
     parser.add_argument("--events", action="store_true", help="print one JSON object per line (for the plugin)")
+    parser.add_argument("--check", action="store_true", help="prove every pinned package has a wheel everywhere")
+    parser.add_argument("--check-python", action="append", help=f"with --check (default {', '.join(CHECK_PYTHONS)})")
+    parser.add_argument("--check-platform", action="append",
+                        help=f"with --check (default {', '.join(CHECK_PLATFORMS)})")
     args = parser.parse_args(argv)
+    if args.check:
+        return check(args.check_python or CHECK_PYTHONS, args.check_platform or CHECK_PLATFORMS)
     report = Reporter(events=args.events)
     try:
         if args.uninstall and args.tag:
