@@ -114,6 +114,26 @@ def test_a_talon_update_installs_beside_the_old_python_and_never_mixes_them(tmp_
     assert packages.installed_for(tmp_path, tag="cp314-win_amd64").ok
 
 
+def test_new_pins_replace_the_old_install_and_leave_nothing_of_it(tmp_path):
+    """The plugin is updated with other pins: the installer runs again and swaps the whole set."""
+    install = _tool("install")
+    vendor = tmp_path / "vendor" / ".packages"
+    talon = _FakePython(numpy=None)
+    first, _ = install.install("python", vendor, ["faster-whisper==1.2.1"], runner=talon, pip=talon.pip,
+                               report=_quiet(install))
+    (vendor / "cp314-win_amd64" / "old_only").mkdir()  # as if only the old set had it
+    first["entries"].append("old_only")
+    (vendor / "cp314-win_amd64" / _packages().MANIFEST).write_text(json.dumps(first))
+    again, changed = install.install("python", vendor, ["faster-whisper==1.2.1"], runner=talon, pip=talon.pip,
+                                     report=_quiet(install))
+    assert not changed and len(talon.commands) == 1  # same pins: nothing to do, pip not even run
+    second, changed = install.install("python", vendor, ["faster-whisper==1.2.1", "av==18.1.0"], runner=talon,
+                                      pip=talon.pip, report=_quiet(install))
+    assert changed and second["packages"] == ["faster-whisper==1.2.1", "av==18.1.0"]
+    assert not (vendor / "cp314-win_amd64" / "old_only").exists() and "old_only" not in second["entries"]
+    assert second["created_folder"] and _packages().installed_for(tmp_path, tag="cp314-win_amd64").ok
+
+
 def _snapshot(folder):
     if not folder.exists():
         return None
