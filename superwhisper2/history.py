@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -30,9 +31,9 @@ def talon_home(plugin_file: str = __file__) -> str:
         if parent == folder:
             break
         folder = parent
-    if os.name == "nt":
-        return os.path.join(os.environ.get("APPDATA", os.path.expanduser("~")), "Talon")
-    return os.path.join(os.path.expanduser("~"), ".talon")
+    from .packages import talon_home as platform_talon_home  # not inside a user folder: Talon's usual place
+
+    return str(platform_talon_home(sys.platform, os.environ, os.path.expanduser("~")))
 
 
 def default_path() -> str:

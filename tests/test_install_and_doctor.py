@@ -2,12 +2,19 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / "tools"
+
+
+def _packages():
+    from superwhisper2 import packages
+
+    return packages
 
 
 def _tool(name):
@@ -18,71 +25,68 @@ def _tool(name):
     return importlib.import_module(name)
 
 
-def test_windows_talon_home_python_and_pip_are_found_where_talon_keeps_them():
-    paths = _tool("talon_paths")
-    environ = {"APPDATA": r"C:\Users\ana\AppData\Roaming"}
-    home = r"C:\Users\ana"
-    assert paths.talon_home("win32", environ, home) == PureWindowsPath(r"C:\Users\ana\AppData\Roaming\Talon")
-    assert paths.user_folder("win32", environ, home).name == "user"
-    venv = str(PureWindowsPath(r"C:\Users\ana\AppData\Roaming\Talon\venv"))
-    candidates = paths.python_candidates("win32", environ, home, listdir=lambda p: ["3.11", "3.13"] if p == venv else [])
-    assert candidates[0] == PureWindowsPath(r"C:\Users\ana\AppData\Roaming\Talon\venv\3.13\Scripts\python.exe")
-    assert PureWindowsPath(r"C:\Users\ana\AppData\Roaming\Talon\.venv\Scripts\python.exe") in candidates
-    older = str(PureWindowsPath(r"C:\Users\ana\AppData\Roaming\Talon\.venv\Scripts\python.exe"))
-    found = paths.find_talon_python("win32", environ, home, exists=lambda p: p == older, listdir=lambda p: [])
-    assert str(found) == older
-    assert paths.pip_for(found, "win32").name == "pip.bat"
-    no_appdata = paths.talon_home("win32", {}, home)
-    assert no_appdata == PureWindowsPath(r"C:\Users\ana\AppData\Roaming\Talon")
+def _pypi_or_skip():
+    """The wheel check and the real install need PyPI (reachable here and in CI)."""
+    import socket
+
+    import pytest
+
+    try:
+        socket.create_connection(("pypi.org", 443), timeout=5).close()
+    except OSError as error:
+        pytest.skip(f"PyPI cannot be reached ({error}): the check resolves against the real index")
 
 
-def test_macos_and_linux_talon_python_sits_beside_its_pip():
-    paths = _tool("talon_paths")
-    for platform in ("darwin", "linux"):
-        python = paths.python_candidates(platform, {}, "/home/ana")[0]
-        assert python == PurePosixPath("/home/ana/.talon/bin/python3")
-        assert paths.pip_for(python, platform) == PurePosixPath("/home/ana/.talon/bin/pip")
+class _FakePython:
+    """Stands in for Talon's Python: answers the probe; its pip 'installs' by creating folders."""
 
-
-class _FakePip:
-    """Stands in for a target interpreter: answers the probe, 'installs' by creating folders."""
-
-    def __init__(self, target, numpy):
-        self.target, self.numpy, self.commands = Path(target), numpy, []
+    def __init__(self, numpy, version="3.14", platform="win-amd64"):
+        self.numpy, self.version, self.platform, self.commands = numpy, version, platform, []
 
     def __call__(self, command, **kwargs):
+        info = {"version": self.version, "full_version": self.version + ".0", "platform": self.platform,
+                "free_threaded": False, "numpy": self.numpy, "numpy_path": None, "executable": command[0],
+                "pip": "25.2"}
+        return subprocess.CompletedProcess(command, 0, json.dumps(info), "")
+
+    def pip(self, command, on_line):
         self.commands.append(command)
-        if command[1] == "-c":
-            info = {"version": "3.11", "platform": "win-amd64", "numpy": self.numpy, "numpy_path": None,
-                    "executable": command[0]}
-            return subprocess.CompletedProcess(command, 0, json.dumps(info), "")
+        target = Path(command[command.index("--target") + 1])
         for name in ("faster_whisper", "ctranslate2", "numpy", "numpy.libs", "numpy-2.4.6.dist-info"):
-            (self.target / name).mkdir(exist_ok=True)
-        return subprocess.CompletedProcess(command, 0, "", "")
+            (target / name).mkdir(exist_ok=True)
+        return 0
+
+
+def _quiet(install):
+    return install.Reporter(out=open(os.devnull, "w"), err=open(os.devnull, "w"))
 
 
 def test_the_numpy_rule_constrains_to_talons_numpy_and_leaves_it_out(tmp_path):
     install = _tool("install")
-    target = tmp_path / "vendor" / ".packages"
-    pip = _FakePip(target, numpy="1.26.4")
-    manifest = install.install(r"C:\Talon\python.exe", target, cuda=True, runner=pip, log=lambda line: None)
-    command = pip.commands[-1]
+    vendor = tmp_path / "vendor" / ".packages"
+    talon = _FakePython(numpy="1.26.4")
+    pins = _packages().pins(REPO)
+    wanted = install.wanted_packages(pins, cuda=True, cudnn=False)
+    manifest, _ = install.install(r"C:\Talon\python.exe", vendor, wanted, runner=talon, pip=talon.pip,
+                                  report=_quiet(install))
+    command = talon.commands[-1]
     assert command[:4] == [r"C:\Talon\python.exe", "-m", "pip", "install"]  # Talon's own interpreter's pip
     constraints = Path(command[command.index("--constraint") + 1])
-    assert "--target" in command and str(target) in command
-    assert install.CUBLAS in command and "nvidia-cudnn-cu12>=9,<10" not in command
+    assert "--target" in command and "--only-binary" in command
+    assert set(pins.cuda) <= set(command) and not set(pins.cudnn) & set(command)
     assert manifest["numpy_from_talon"] == "1.26.4"
-    assert not any(name.startswith("numpy") for name in os.listdir(target))
+    folder = vendor / "cp314-win_amd64"
+    assert not any(name.startswith("numpy") for name in os.listdir(folder))
     assert not constraints.exists()  # a temporary file, gone
 
 
 def test_without_a_numpy_in_talon_numpy_is_installed_with_the_rest(tmp_path):
     install = _tool("install")
-    target = tmp_path / "packages"
-    pip = _FakePip(target, numpy=None)
-    install.install("python", target, cuda=False, runner=pip, log=lambda line: None)
-    assert "--constraint" not in pip.commands[-1]
-    assert (target / "numpy").exists()
+    vendor = tmp_path / "packages"
+    talon = _FakePython(numpy=None, version="3.13", platform="macosx-11.0-arm64")
+    install.install("python", vendor, ["faster-whisper==1.2.1"], runner=talon, pip=talon.pip, report=_quiet(install))
+    assert "--constraint" not in talon.commands[-1]
+    assert (vendor / "cp313-macosx_11_0_arm64" / "numpy").exists()
 
 
 def test_cuda_wheels_are_wanted_where_an_nvidia_driver_is_seen():
@@ -93,6 +97,43 @@ def test_cuda_wheels_are_wanted_where_an_nvidia_driver_is_seen():
     assert install.cuda_wanted("yes", "linux-x86_64", which=lambda name: None)
 
 
+def test_a_talon_update_installs_beside_the_old_python_and_never_mixes_them(tmp_path):
+    """3.13's packages stay in their folder; 3.14 gets its own; each uninstall removes its own."""
+    install = _tool("install")
+    packages = _packages()
+    vendor = tmp_path / "vendor" / ".packages"
+    for version in ("3.13", "3.14"):
+        talon = _FakePython(numpy="2.3.0", version=version)
+        install.install("python", vendor, ["faster-whisper==1.2.1"], runner=talon, pip=talon.pip,
+                        report=_quiet(install))
+    assert sorted(name for name in os.listdir(vendor) if not name.startswith(".")) == ["cp313-win_amd64",
+                                                                                     "cp314-win_amd64"]
+    assert packages.installed_for(tmp_path, tag="cp314-win_amd64").ok
+    install.uninstall(vendor, "cp313-win_amd64", _quiet(install))
+    assert os.listdir(vendor) == ["cp314-win_amd64"]
+    assert packages.installed_for(tmp_path, tag="cp314-win_amd64").ok
+
+
+def test_new_pins_replace_the_old_install_and_leave_nothing_of_it(tmp_path):
+    """The plugin is updated with other pins: the installer runs again and swaps the whole set."""
+    install = _tool("install")
+    vendor = tmp_path / "vendor" / ".packages"
+    talon = _FakePython(numpy=None)
+    first, _ = install.install("python", vendor, ["faster-whisper==1.2.1"], runner=talon, pip=talon.pip,
+                               report=_quiet(install))
+    (vendor / "cp314-win_amd64" / "old_only").mkdir()  # as if only the old set had it
+    first["entries"].append("old_only")
+    (vendor / "cp314-win_amd64" / _packages().MANIFEST).write_text(json.dumps(first))
+    again, changed = install.install("python", vendor, ["faster-whisper==1.2.1"], runner=talon, pip=talon.pip,
+                                     report=_quiet(install))
+    assert not changed and len(talon.commands) == 1  # same pins: nothing to do, pip not even run
+    second, changed = install.install("python", vendor, ["faster-whisper==1.2.1", "av==18.1.0"], runner=talon,
+                                      pip=talon.pip, report=_quiet(install))
+    assert changed and second["packages"] == ["faster-whisper==1.2.1", "av==18.1.0"]
+    assert not (vendor / "cp314-win_amd64" / "old_only").exists() and "old_only" not in second["entries"]
+    assert second["created_folder"] and _packages().installed_for(tmp_path, tag="cp314-win_amd64").ok
+
+
 def _snapshot(folder):
     if not folder.exists():
         return None
@@ -100,7 +141,10 @@ def _snapshot(folder):
 
 
 def test_a_real_install_into_a_talon_like_python_transcribes_then_uninstalls_cleanly(tmp_path, tiny_model_dir):
-    """The real pip and real packages: a fresh Python with only its own numpy plays Talon's."""
+    """The real pip and real packages: a fresh Python with only its own numpy plays Talon's.
+
+    First the plugin's way, the installer in the background followed event by event; then the
+    command line: a second run changes nothing, and --uninstall removes everything."""
     talon_python_dir = tmp_path / "talon-python"
     subprocess.run([sys.executable, "-m", "venv", str(talon_python_dir)], check=True)
     python = str(talon_python_dir / "bin" / "python")
@@ -108,13 +152,23 @@ def test_a_real_install_into_a_talon_like_python_transcribes_then_uninstalls_cle
 
     subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"numpy=={numpy.__version__}"],
                    check=True)
+    packages = _packages()
     vendor = tmp_path / "vendor" / ".packages"
-    run = lambda *extra: subprocess.run([sys.executable, str(TOOLS / "install.py"), "--python", python,
-                                         "--vendor", str(vendor), "--cuda", "no", *extra],
-                                        capture_output=True, text=True, timeout=900)
-    first = run()
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert not (vendor / "numpy").exists()
+    assert packages.installed_for(tmp_path).problem == "not installed"
+    events = []
+    packages.run_installer(python, REPO, events.append, cuda="no", vendor=vendor).join(900)
+    kinds = [event.kind for event in events]
+    assert kinds[0] == "step" and kinds[-1] == "done" and events[-1].restart, events
+    assert "failed" not in kinds and kinds.count("done") == 1
+    installing = next(i for i, event in enumerate(events) if re.fullmatch(r"Installing \d+ packages", event.message))
+    assert any("ctranslate2" in event.message for event in events[:installing] if event.kind == "progress")
+    assert all(0 <= event.fraction <= 1 for event in events if event.fraction is not None)
+    state = packages.installed_for(tmp_path)
+    folder = vendor / packages.interpreter_tag()  # this Python's own folder
+    assert state.ok and state.folder == folder, state
+    manifest = packages.read_manifest(folder)
+    assert manifest["python"]["executable"] and manifest["installed"]["ctranslate2"] == "4.8.5"
+    assert not (folder / "numpy").exists()
     use = subprocess.run([python, "-c", (
         "import sys, json; sys.path.append(sys.argv[1]); sys.path.insert(0, sys.argv[2])\n"
         "import numpy, faster_whisper\n"
@@ -123,13 +177,16 @@ def test_a_real_install_into_a_talon_like_python_transcribes_then_uninstalls_cle
         "model = load_model(ModelSpec(model=sys.argv[3], device='cpu'))\n"
         "text = transcribe(model, sys.argv[4], DecodeOptions(language='en')).text\n"
         "print(json.dumps({'numpy': numpy.__file__, 'faster_whisper': faster_whisper.__file__, 'text': text}))"),
-        str(vendor), str(REPO), str(tiny_model_dir), str(REPO / "superwhisper2" / "engine" / "samples" / "en.wav")],
+        str(folder), str(REPO), str(tiny_model_dir), str(REPO / "superwhisper2" / "engine" / "samples" / "en.wav")],
         capture_output=True, text=True, timeout=300)
     assert use.returncode == 0, use.stderr
     result = json.loads(use.stdout.strip().splitlines()[-1])
-    assert result["faster_whisper"].startswith(str(vendor))
+    assert result["faster_whisper"].startswith(str(folder))
     assert result["numpy"].startswith(str(talon_python_dir))  # Talon's numpy, not a second copy
     assert "Quilter" in result["text"]
+    run = lambda *extra: subprocess.run([sys.executable, str(TOOLS / "install.py"), "--python", python,
+                                         "--vendor", str(vendor), "--cuda", "no", *extra],
+                                        capture_output=True, text=True, timeout=900)
     installed = _snapshot(vendor)
     second = run()
     assert second.returncode == 0 and "nothing to do" in second.stdout
@@ -140,12 +197,45 @@ def test_a_real_install_into_a_talon_like_python_transcribes_then_uninstalls_cle
 
 def test_uninstall_leaves_what_was_there_before(tmp_path):
     install = _tool("install")
-    target = tmp_path / "packages"
-    target.mkdir()
-    (target / "users-own-file.txt").write_text("keep me")
-    install.install("python", target, cuda=False, runner=_FakePip(target, numpy="2.0.0"), log=lambda line: None)
-    install.uninstall(target, log=lambda line: None)
-    assert os.listdir(target) == ["users-own-file.txt"]
+    vendor = tmp_path / "packages"
+    (vendor / "cp314-win_amd64").mkdir(parents=True)
+    (vendor / "users-own-file.txt").write_text("keep me")
+    (vendor / "cp314-win_amd64" / "users-own-file.txt").write_text("keep me too")
+    talon = _FakePython(numpy="2.0.0")
+    install.install("python", vendor, ["faster-whisper==1.2.1"], runner=talon, pip=talon.pip, report=_quiet(install))
+    install.uninstall(vendor, "cp314-win_amd64", _quiet(install))
+    assert sorted(os.listdir(vendor)) == ["cp314-win_amd64", "users-own-file.txt"]
+    assert os.listdir(vendor / "cp314-win_amd64") == ["users-own-file.txt"]
+
+
+def test_the_wheel_check_passes_for_every_python_talon_ships_on_windows_and_macos():
+    """tools/install.py --check: the real pins, PyPI, CPython 3.11-3.14 x Windows x64 and macOS arm64."""
+    _pypi_or_skip()
+    out = subprocess.run([sys.executable, str(TOOLS / "install.py"), "--check"], capture_output=True, text=True,
+                         timeout=900)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    for python in ("3.11", "3.12", "3.13", "3.14"):
+        windows = next(line for line in lines if line.startswith(f"CPython {python} win_amd64:"))
+        mac = next(line for line in lines if line.startswith(f"CPython {python} macosx_14_0_arm64:"))
+        for line in (windows, mac):
+            assert "faster-whisper 1.2.1" in line and "ctranslate2 4.8.5" in line and "av 18." in line
+        assert "nvidia-cublas-cu12 12." in windows and "nvidia-cublas" not in mac  # no CUDA on a Mac
+    assert "Every package has a wheel" in lines[-2]
+
+
+def test_the_wheel_check_fails_naming_a_package_without_a_wheel_for_one_python():
+    """ctranslate2 4.6.0 shipped wheels for 3.13 but none for 3.14: the check names it, and exits non-zero."""
+    _pypi_or_skip()
+    install = _tool("install")
+    pins = _packages().pins(REPO)
+    old = lambda platform: ["ctranslate2==4.6.0" if pin.startswith("ctranslate2") else pin for pin in pins.base]
+    results = install.check_wheels(old, pythons=("3.13", "3.14"), platforms=("win_amd64",))
+    lines, code = install.check_report(results, old)
+    assert code == 1
+    assert lines[0].startswith("CPython 3.13 win_amd64: ") and "ctranslate2 4.6.0" in lines[0]
+    assert lines[1].startswith("CPython 3.14 win_amd64: NO WHEEL for ctranslate2==4.6.0")
+    assert lines[-1] == "FAILED: no wheel for ctranslate2==4.6.0 (CPython 3.14, win_amd64)"
 
 
 def _doctor(*args):
@@ -201,16 +291,18 @@ def test_whisper_doctor_inside_talon_logs_the_report_and_notifies_a_summary(talo
 def test_the_plugin_puts_the_vendor_folder_on_sys_path_after_talons_own(tmp_path):
     from talon_sim import import_report
 
-    vendor = REPO / "vendor" / ".packages"
-    made = not vendor.exists()
-    vendor.mkdir(parents=True, exist_ok=True)
+    root = REPO / "vendor" / ".packages"
+    folder = _packages().vendor_folder(REPO)  # this Python's own folder
+    made = [path for path in (root, folder) if not path.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         report = import_report(str(REPO))
     finally:
-        if made:
-            vendor.rmdir()
+        for path in reversed(made):
+            path.rmdir()
     assert report["errors"] == []
-    assert report["path_tail"].endswith(os.path.join("vendor", ".packages"))  # last: Talon's numpy wins
+    # last: Talon's numpy wins (the per-Python folder once the plugin uses packages.py, the flat one before)
+    assert report["path_tail"].endswith((os.path.join("vendor", ".packages", folder.name), os.path.join("vendor", ".packages")))
 
 
 def test_install_model_fetches_through_faster_whisper_into_the_model_folder(tmp_path, tiny_model_dir, monkeypatch):

@@ -38,11 +38,11 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--language", default=None)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    sys.path.insert(0, str(REPO / "tools"))
-    vendor = REPO / "vendor" / ".packages"
-    if vendor.is_dir():
-        sys.path.append(str(vendor))  # as the plugin does: after the interpreter's own paths
-    import talon_paths
+    from superwhisper2 import packages
+
+    vendor = str(packages.vendor_folder(REPO))  # this Python's packages, as the plugin finds them
+    if os.path.isdir(vendor) and vendor not in sys.path:
+        sys.path.append(vendor)  # as the plugin does: after the interpreter's own paths
     from superwhisper2.engine.doctor import diagnose
     from superwhisper2.engine.models import ModelSpec
 
@@ -56,8 +56,8 @@ def main(argv: List[str]) -> int:
     home = str(Path.home())
     report = diagnose(
         spec, language=args.language or configured("whisper_language", "fr"),
-        talon_home=str(talon_paths.talon_home(sys.platform, os.environ, home)),
-        user_folder=str(talon_paths.user_folder(sys.platform, os.environ, home)),
+        talon_home=str(packages.talon_home(sys.platform, os.environ, home)),
+        user_folder=str(packages.user_folder(sys.platform, os.environ, home)),
     )
     print(report.text())
     print()
