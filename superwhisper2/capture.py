@@ -24,7 +24,7 @@ import numpy as np
 
 from talon import speech_system
 
-from . import microphone
+from . import microphone, status
 from .engine.audio import SAMPLE_RATE, load_audio
 from .engine.errors import AudioError
 from .engine.guard import normalise
@@ -55,7 +55,7 @@ def on_pre_phrase(phrase: Dict[str, Any]) -> None:
     source = microphone.source()
     if source.running or samples is None:  # no audio of Talon's to queue
         if not source.running and words:  # recognised words without audio: evidence Talon gives none
-            source.without_audio(lambda: microphone.open_fallback(hand_over, current.no_audio))
+            source.without_audio(lambda: microphone.open_fallback(hand_over, _no_audio))
         elif not words:
             log.debug("superwhisper2: a rejected phrase without audio: nothing heard")
         if action:
@@ -104,6 +104,13 @@ def _before(audio: np.ndarray, words: List[Any], start: int, ts: Optional[float]
     except (AttributeError, TypeError, ValueError, IndexError):
         return audio
     return audio[:cut] if 0 < cut < audio.size else audio
+
+
+def _no_audio(reason: str) -> None:
+    """Main thread: Talon gives no audio, and neither does the microphone."""
+    status.notify("No audio for Whisper", f"Talon's phrases carry no audio and its microphone stream "
+                  f"(talon.lib.cubeb) is unavailable ({reason}). Dictation stopped.")
+    session().stop()
 
 
 def _cancel(phrase: Dict[str, Any]) -> None:

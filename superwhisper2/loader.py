@@ -39,6 +39,7 @@ class ModelKeeper:
         self.fallback_told = False
         self.ready = threading.Event()
         self.max_vram_gb = 0.0
+        self.download: Optional[Any] = None  # engine.download.DownloadProgress while a model downloads
 
     def wanted(self, spec: models.ModelSpec) -> models.ModelSpec:
         """`spec`, or its CPU fallback once CUDA has failed this session."""
@@ -66,15 +67,17 @@ class ModelKeeper:
         try:
             from .engine import guard
 
-            loaded = models.get_model(spec)
+            loaded = models.get_model(spec, progress=lambda progress: self._downloading(spec, progress))
             guard.load_vad()
         except Exception as error:
+            self.download = None
             message = str(error) if isinstance(error, EngineError) else f"{type(error).__name__}: {error}"
             log.error("superwhisper2: the model could not be loaded: %s", message)
             if self.loading == spec:
                 self.loading, self.failed_spec, self.error, self.model = None, spec, message, None
                 on_main(lambda: self.tell("Whisper model not loaded", message))
             return
+        self.download = None
         if self.loading != spec:  # the settings changed while loading: the newer load wins
             return
         gpu = models.gpu_memory_mb() if loaded.device == "cuda" else None
@@ -83,6 +86,19 @@ class ModelKeeper:
         self.model, self.loading = loaded, None
         self.ready.set()
         on_main(self._loaded)
+
+    def _downloading(self, spec: models.ModelSpec, progress: Any) -> None:
+        """Loader thread, at least once a second while a named model downloads: shown as it goes."""
+        if self.loading == spec:
+            self.download = progress
+            on_main(self.changed)
+
+    def detail(self) -> str:
+        """What the user should read beside the state: the error, or the download's progress."""
+        if self.error:
+            return self.error
+        download = self.download
+        return download.text() if download is not None and self.loading is not None else ""
 
     def _loaded(self) -> None:
         model = self.model

@@ -51,7 +51,7 @@ def refresh() -> None:
     current = session()
     options = current.settings.options
     wanted = options is None or options.plugin.overlay
-    busy = current.listening or current.status.state in ("waiting", "loading", "transcribing", "error")
+    busy = current.listening or current.status.state in ("loading", "transcribing", "error")
     if (wanted and busy) or _Shown.lines:
         if not gui.showing:
             gui.show()

@@ -7,14 +7,12 @@ background thread once Talon is `ready`, and settings are read only from then on
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import logging
 import os
-import sys
 
 from talon import Module, actions, app
 
-from . import overlay, runtime
+from . import installer, overlay, runtime
 from . import session as _session  # noqa: F401  (registers the Session class the runtime builds)
 from .options import SETTINGS
 
@@ -26,10 +24,6 @@ mod.list("whisper_vocabulary", desc="Words Whisper should expect (names, jargon)
 mod.list("whisper_replacements", desc="spoken form: written form, applied to whole words after transcription")
 for _name, (_kind, _default, _desc) in SETTINGS.items():
     mod.setting(_name, type=_kind, default=_default, desc=_desc)
-
-VENDOR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "vendor", ".packages")
-if os.path.isdir(VENDOR) and VENDOR not in sys.path:
-    sys.path.append(VENDOR)  # after Talon's own paths: Talon's numpy keeps precedence
 
 
 @mod.action_class
@@ -67,9 +61,9 @@ class Actions:
     def whisper_status():
         """Show Whisper's state, model, device, language and latency figures"""
         session = runtime.session()
-        figures = {"state": session.status.state, "listening": session.listening, **session.keeper.describe(),
-                   "language": session.status.language, "kept": len(session.pipeline.kept),
-                   **session.pipeline.stats.summary()}
+        figures = {"state": session.status.state, "detail": session.status.detail, "listening": session.listening,
+                   **session.keeper.describe(), "language": session.status.language,
+                   "kept": len(session.pipeline.kept), **session.pipeline.stats.summary()}
         log.info("superwhisper2 status: %s", figures)
         overlay.show_lines(_status_lines(figures))
         app.notify(title="superwhisper2", body=_status_line(figures))
@@ -103,6 +97,10 @@ class Actions:
         count = runtime.session().retry()
         app.notify(title="superwhisper2", body=f"Retrying {count} phrase(s)" if count else "Nothing to retry")
 
+    def whisper_install():
+        """Install superwhisper2's packages for Talon's Python, in the background (restart Talon after)"""
+        installer.install()
+
     def whisper_doctor():
         """Check the installation and transcribe a sample; the report goes to Talon's log"""
         session = runtime.session()
@@ -113,6 +111,8 @@ class Actions:
 
 def _status_lines(figures: dict) -> list:
     lines = [f"Whisper: {figures['state']}", f"Model: {figures.get('model') or 'not loaded'}"]
+    if figures.get("detail"):
+        lines.append(figures["detail"])  # "Downloading large-v3-turbo: 412 / 1,620 MB, 23 MB/s, 52 s left"
     if figures.get("device"):
         lines.append(f"Device: {figures['device']} {figures.get('compute_type', '')}")
     lines.append(f"Language: {figures.get('language') or 'as set'}")
@@ -140,18 +140,16 @@ def _status_line(figures: dict) -> str:
     model = figures.get("model") or "no model"
     where = f"{figures.get('device', '')} {figures.get('compute_type', '')}".strip()
     latency = figures.get("p50_ms")
-    return f"{figures['state']}: {model} {where}; {figures['count']} phrases" + (
+    detail = f" ({figures['detail']})" if figures.get("detail") else ""
+    return f"{figures['state']}: {model} {where}{detail}; {figures['count']} phrases" + (
         f", p50 {latency:.0f} ms, p95 {figures['p95_ms']:.0f} ms" if latency is not None else ""
     )
 
 
 def on_ready() -> None:
     """Talon is up (or this file was reloaded): start the worker, load the model, watch settings."""
-    if not _installed("faster_whisper"):
-        message = "faster-whisper is not installed for Talon's Python: run tools/install.py (see README), then restart Talon"
-        log.error("superwhisper2: %s", message)
-        app.notify(title="superwhisper2: not installed", body=message)
-        return
+    if not installer.ready_to_run():
+        return  # the user was told what to run; nothing of Whisper's is imported or loaded
     session = runtime.session()
     runtime.ensure_worker()
     session.refresh_options()
@@ -161,14 +159,6 @@ def on_ready() -> None:
     if not kept.atexit_registered:
         atexit.register(runtime.shutdown)
         kept.atexit_registered = True
-
-
-def _installed(package: str) -> bool:
-    """Whether `package` can be imported, without importing it (that is slow: not on the main thread)."""
-    try:
-        return importlib.util.find_spec(package) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def _watch_settings() -> None:

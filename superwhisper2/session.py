@@ -114,11 +114,22 @@ class Session:
         type nothing until its keys are up (talonvoice/talon#675)."""
         if self.hotkey.pressed(time.monotonic()):
             self.typist.pause_until_keys_up(HOTKEY_UP_WAIT + self._type_delay())
+            every(0.05, lambda: session().watch_hotkey_keys(), "hotkey-keys")
             self.stop() if self.listening else self.start()
+
+    def watch_hotkey_keys(self) -> None:
+        """While the hotkey is down: once the system says its keys are up, the next key-down is a
+        new press (Talon's own :up may never come); where it cannot say, Talon's :up must do."""
+        down = self.typist.keyboard.keys_down()
+        if not down:
+            cancel("hotkey-keys")
+            if down is False:
+                self.hotkey.released()
 
     def hotkey_up(self) -> None:
         """Talon saw the hotkey come up (users let go in any order: it may never)."""
         self.hotkey.released()
+        cancel("hotkey-keys")
         self.typist.resume_in(self._type_delay())  # the modifiers may come up a moment after the key
 
     def _type_delay(self) -> float:
@@ -146,16 +157,10 @@ class Session:
         return len(kept)
 
     def check_auto_stop(self) -> None:
-        plugin = self.settings.options.plugin if self.settings.options else None
-        if self.listening and plugin and plugin.auto_stop > 0 and holder().queue.empty():
-            if time.monotonic() - holder().last_heard > plugin.auto_stop:
-                log.info("no speech for %.0f s: stopping", plugin.auto_stop)
-                self.stop()
-
-    def no_audio(self, reason: str) -> None:
-        status.notify("No audio for Whisper", f"Talon's phrases carry no audio and its microphone stream "
-                      f"(talon.lib.cubeb) is unavailable ({reason}). Dictation stopped.")
-        self.stop()
+        limit = self.settings.options.plugin.auto_stop if self.settings.options else 0.0
+        if self.listening and 0 < limit < time.monotonic() - holder().last_heard and holder().queue.empty():
+            log.info("no speech for %.0f s: stopping", limit)
+            self.stop()
 
     def backlog_full(self) -> None:
         """Past user.whisper_max_backlog seconds waiting: stop (what was heard is still typed)."""
@@ -178,7 +183,7 @@ class Session:
         model_state = self.keeper.state() or (None if self.settings.known else "waiting")
         state = status.state_of(model_state, self.listening, self.keeper.model is not None,
                                 bool(self.typist.pending()), waiting.qsize())
-        self.set_state(state, self.keeper.error or status.DETAILS.get(state, ""))
+        self.set_state(state, self.keeper.detail() or status.DETAILS.get(state, ""))
 
     def set_state(self, state: str, detail: str = "") -> None:
         self.status.state, self.status.detail = state, detail

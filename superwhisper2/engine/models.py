@@ -109,7 +109,7 @@ def get_model(spec: ModelSpec, warmup: bool = True, *, progress: Optional[Progre
     holder = _holder()
     with holder.lock:
         current = holder.models.get(spec)
-        if current is not None:
+        if current is not None and not current.released:
             return current
         for other in list(holder.models):
             release(holder.models.pop(other))

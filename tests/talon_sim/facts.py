@@ -14,10 +14,11 @@ from typing import Any, Dict, Optional, Tuple
 class Facts:
     """How this Talon behaves where the facts are only likely, or unknown."""
 
-    # Phrase callbacks run on "main", Talon's one thread for actions and cron (sure), or on a
-    # thread of their own ("background", the fact false).
-    phrase_thread: str = "background"
-    # Whether a phrase no rule matched still carries "samples" (unknown).
+    # Phrase callbacks run on "main", Talon's one thread for actions and cron (sure: tracebacks in
+    # talonhub/community#1779, talonvoice/beta#105), or on a thread of their own ("background").
+    phrase_thread: str = "main"
+    # Whether a phrase Talon rejected (no words matched: a cough, typing) still carries "samples"
+    # (unknown: Talon's own record.py reads it with .get).
     samples_on_rejected: bool = False
     # False models a Talon that gives phrases no audio at all.
     phrases_have_samples: bool = True
@@ -29,12 +30,22 @@ class Facts:
     chain_commands: bool = False
     # Whether Talon refills a phrase's sample buffer once its callbacks return (unknown).
     reuse_sample_buffer: bool = True
+    # A reloaded file's cron jobs and imgui windows go with it (likely). Whose a cron job is:
+    # the file whose code asked for it ("caller") or the file that defined its callback ("callback").
+    reload_drops_jobs: bool = True
+    job_owner: str = "caller"
     # Which of two equally specific active files wins a setting: "last" loaded or "first" (unknown).
     setting_tie: str = "last"
     # How long the hotkey's keys stay down (None: 0.1 to 1.5 s, drawn per press).
     modifier_hold_seconds: Optional[float] = None
-    # How long after the key the modifiers come up.
-    modifier_lag_seconds: float = 0.15
+    # The most the last key comes up after the first: users let go in any order (likely), and a
+    # modifier held past the type delay is common.
+    modifier_lag_seconds: float = 0.6
+    # The order the keys come up in, e.g. ("super", "v", "shift"); None: any order, drawn per press.
+    # Talon reports a chord's `:up` only when its key comes up while its modifiers are still down.
+    release_order: Optional[Tuple[str, ...]] = None
+    # Whether the plugin can ask the system which keys are down (Windows: GetAsyncKeyState).
+    os_key_state: bool = True
 
 
 FACT_NAMES = frozenset(field.name for field in fields(Facts))

@@ -17,7 +17,7 @@ import types
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .facts import Facts
-from .keyboard import Keyboard
+from .keyboard import Keyboard, install_windll, remove_windll
 from .loading import Unavailable, module_name, user_files
 from .scheduler import Scheduler, on_main_thread, wait_until
 from .stubs import Context, ImguiWindow, talon_package
@@ -51,7 +51,7 @@ class Talon:
 
     def __init__(self, user_dir: str, facts: Facts = Facts(), platform: str = "windows", cubeb: Optional[Any] = None,
                  unavailable: Sequence[str] = (), community: bool = False, app_exe: str = "notepad.exe",
-                 app_name: str = "Notepad", seed: int = 0) -> None:
+                 app_name: str = "Notepad", mode: str = "command", seed: int = 0) -> None:
         self.user_dir = os.path.abspath(user_dir)
         self.facts = facts
         self.platform = platform
@@ -76,7 +76,7 @@ class Talon:
         self.imgui_windows: List[ImguiWindow] = []
         self.talon_files: Dict[str, TalonFile] = {}
         self.test_files: Dict[str, TalonFile] = {}  # the user's own files, as set_setting writes them
-        self.modes: set = {"command"}
+        self.modes: set = {mode}  # the mode Talon starts in: command, or the user's choice (sleep, dictation)
         self.speech_enabled = True
         self.typed: List[str] = []
         self.document = ""  # the focused text field: inserts land at its end, backspaces remove from it
@@ -93,6 +93,7 @@ class Talon:
         self.keyboard = Keyboard(self)
         self._modules: Dict[str, types.ModuleType] = {}
         self._saved_modules: Dict[str, Any] = {}
+        self._windll: Any = None  # ctypes.windll before this Talon's Windows
         self._talon_pkg = talon_package(self, self._builtin_actions())
 
     # -- the talon package and loading --------------------------------------------------------
@@ -110,6 +111,8 @@ class Talon:
             _ATEXIT_REGISTER(_run_pending_at_exit)
             _run_pending_at_exit.registered = True  # type: ignore[attr-defined]
         atexit.register = self._atexit_register  # type: ignore[assignment]  # run at `exit`, not at the process's
+        if self.platform == "windows" and self.facts.os_key_state:
+            self._windll = install_windll(self.keyboard)
         if self.cubeb is not None:
             sys.modules["talon.lib.cubeb"] = self.cubeb
             self._talon_pkg.lib.cubeb = self.cubeb
@@ -197,6 +200,11 @@ class Talon:
         if self.facts.reload_clears_callbacks:
             for callbacks in list(self.speech_callbacks.values()) + list(self.app_callbacks.values()):
                 callbacks[:] = [fn for fn in callbacks if getattr(fn, "__module__", "") != name]
+        if self.facts.reload_drops_jobs:
+            self.scheduler.cancel_owned_by(name)
+            for window in self.imgui_windows:
+                if window.owner == name:
+                    window.showing, window.closed = False, True
         self.load_file(path, in_place=self.facts.reload_in_place)
 
     def stop(self) -> None:
@@ -209,6 +217,8 @@ class Talon:
             sys.modules.pop(name, None)
         sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, Unavailable)]
         sys.modules.update(self._saved_modules)
+        if self.platform == "windows" and self.facts.os_key_state:
+            remove_windll(self._windll)
         if getattr(atexit.register, "__self__", None) is self:
             atexit.register = _ATEXIT_REGISTER  # type: ignore[assignment]
 
@@ -331,8 +341,9 @@ class Talon:
         def insert(text: str) -> None:
             if self.insert_error is not None:
                 raise self.insert_error
-            if self.keyboard.modifiers_down():
-                self.violations.append(f"insert({text!r}) while the hotkey's modifiers were held (talon#675)")
+            held = self.keyboard.held()
+            if held:
+                self.violations.append(f"insert({text!r}) while {'+'.join(sorted(held))} was down (talon#675)")
             self.typed.append(text)
             self.type_events.append((time.monotonic(), text))
             self.document += text
@@ -380,8 +391,8 @@ class Talon:
         self.keyboard.press(key, wait)
 
     def speak(self, samples: Any = None, words: Optional[str] = None, wait: bool = True,
-              word_times: Optional[Sequence[Tuple[float, float]]] = None) -> Phrase:
-        return self.voice.speak(samples, words, wait, word_times)
+              word_times: Optional[Sequence[Tuple[float, float]]] = None, rejected: bool = False) -> Phrase:
+        return self.voice.speak(samples, words, wait, word_times, rejected)
 
     def call_on_main(self, fn: Callable[[], Any], timeout: float = 30) -> Any:
         return self.scheduler.call(fn, timeout)
@@ -400,6 +411,11 @@ class Talon:
     @property
     def presses(self) -> List[float]:
         return self.keyboard.presses
+
+    @property
+    def passed(self) -> List[str]:
+        """Key events Talon passed on to the system (no active file bound them)."""
+        return self.keyboard.passed
 
     @property
     def phrases(self) -> List[Phrase]:

@@ -28,6 +28,7 @@ class Scheduler:
         self._on_error = on_error
         self._jobs: "queue.PriorityQueue[Tuple[float, int, Job]]" = queue.PriorityQueue()
         self._sequence = 0
+        self._lock = threading.Lock()  # user code asks for jobs from its own threads too
         self._busy = threading.Event()
         self._stop = threading.Event()
         self._wake = threading.Event()  # a job was scheduled: the loop looks again at once
@@ -45,17 +46,20 @@ class Scheduler:
 
     def schedule(self, delay: float, fn: Callable[[], Any], interval: Optional[float], owner: str = "talon") -> Job:
         job = Job(time.monotonic() + delay, fn, interval, owner)
-        if owner != "talon":
-            self.jobs = [j for j in self.jobs if not j.cancelled] + [job]
-        self._sequence += 1
-        self._jobs.put((job.due, self._sequence, job))
+        with self._lock:
+            if owner != "talon":
+                self.jobs = [j for j in self.jobs if not j.cancelled] + [job]
+            self._sequence += 1
+            self._jobs.put((job.due, self._sequence, job))
         self._wake.set()
         return job
 
     def cancel_owned_by(self, owner: str) -> int:
         """Talon reloads `owner`'s file: its jobs go with it. Returns how many were live."""
         dropped = 0
-        for job in self.jobs:
+        with self._lock:
+            jobs = list(self.jobs)
+        for job in jobs:
             if job.owner == owner and not job.cancelled:
                 job.cancelled = True
                 dropped += 1
@@ -84,9 +88,10 @@ class Scheduler:
             if job.interval is None:
                 job.cancelled = True  # done: it never runs again
             elif not job.cancelled:
-                job.due = time.monotonic() + job.interval
-                self._sequence += 1
-                self._jobs.put((job.due, self._sequence, job))
+                with self._lock:
+                    job.due = time.monotonic() + job.interval
+                    self._sequence += 1
+                    self._jobs.put((job.due, self._sequence, job))
 
     @property
     def busy(self) -> bool:

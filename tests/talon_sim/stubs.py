@@ -31,23 +31,24 @@ class Cron:
         self._talon = talon
 
     def after(self, spec: str, fn: Callable[[], Any]) -> Any:
-        return self._talon.scheduler.schedule(parse_time(spec), fn, None, owner=_caller_module())
+        return self._talon.scheduler.schedule(parse_time(spec), fn, None, owner=self._owner(fn))
 
     def interval(self, spec: str, fn: Callable[[], Any]) -> Any:
         period = parse_time(spec)
-        return self._talon.scheduler.schedule(period, fn, period, owner=_caller_module())
+        return self._talon.scheduler.schedule(period, fn, period, owner=self._owner(fn))
 
     def cancel(self, job: Optional[Any]) -> None:
         if job is not None:
             job.cancelled = True
 
 
-def _caller_module() -> str:
-    """The user module whose code asked for a cron job: its owner, as far as reloads go."""
-    import sys
+    def _owner(self, fn: Callable[[], Any]) -> str:
+        """The user module a job belongs to, as far as reloads go (Facts.job_owner)."""
+        if self._talon.facts.job_owner == "callback":
+            return str(getattr(getattr(fn, "__func__", fn), "__module__", "?"))
+        import sys
 
-    frame = sys._getframe(2)
-    return str(frame.f_globals.get("__name__", "?"))
+        return str(sys._getframe(2).f_globals.get("__name__", "?"))  # the code that called cron
 
 
 class ActionNamespace:

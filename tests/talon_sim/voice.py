@@ -52,11 +52,12 @@ class Voice:
         return self._queue.empty()
 
     def speak(self, samples: Any = None, words: Optional[str] = None, wait: bool = True,
-              word_times: Optional[Sequence[Tuple[float, float]]] = None) -> Phrase:
+              word_times: Optional[Sequence[Tuple[float, float]]] = None, rejected: bool = False) -> Phrase:
         """Talon's detector cut a phrase: `words` is what Talon's own recogniser made of it.
 
         words=None: the recogniser matches what it can; with a `<phrase>` rule active, some words.
-        `word_times`: each word's (start, end) in seconds into `samples` (default: spread evenly).
+        `rejected`: it matched nothing (a cough, typing): no words, and samples only if
+        `samples_on_rejected`. `word_times`: each word's (start, end) in seconds into `samples`.
         """
         talon = self.talon
         if not talon.speech_enabled:
@@ -64,7 +65,7 @@ class Voice:
         heard = words.lower().split() if words is not None else ["some", "dictated", "words"]
         phrase = Phrase(heard, samples, time.monotonic())
         self.phrases.append(phrase)
-        sequence = self.match(heard)
+        sequence = [] if rejected else self.match(heard)
         if not sequence:
             phrase.words = []
         seconds = len(samples) / 16_000 if samples is not None and hasattr(samples, "__len__") else 0.5 * len(heard)
