@@ -25,7 +25,8 @@ from .loader import ModelKeeper
 from .options import Options
 from .phrases import Boundary, Heard, Kept, Phrase, Typed
 from .recognise import Context, PhraseFailed, hear_without_context, recognise
-from .runtime import holder, on_main, register
+from .holder import holder, register
+from .runtime import on_main
 from .typist import Typist
 from .vocabulary import Lists
 
@@ -60,7 +61,8 @@ class Pipeline:
         self.stats = LatencyStats()
         self.lists = Lists()
         self.context = Context()  # worker thread
-        self.kept: Deque[Kept] = deque(maxlen=10)  # phrases not typed, for "whisper retry"
+        self.kept: Deque[Kept] = deque(maxlen=10)  # phrases that failed, for "whisper retry"
+        self.refused: Deque[Kept] = deque(maxlen=10)  # refused as not speech since the last text typed
         self.cancelled: Set[int] = set()  # dictations whose phrases are dropped
         self.language_override: Optional[str] = None  # "whisper language ...": a code or "auto"
         self.sticky_language: Optional[str] = None  # detected on a dictation's first phrase
@@ -84,8 +86,10 @@ class Pipeline:
         self.typist.cancel(dictation)
 
     def take_kept(self) -> List[Kept]:
-        kept = list(self.kept)
+        """For "whisper retry": what failed, and what was refused since the last text typed."""
+        kept = list(self.kept) + list(self.refused)
         self.kept.clear()
+        self.refused.clear()
         return kept
 
     def set_language(self, name: str) -> None:
@@ -115,6 +119,8 @@ class Pipeline:
 
     def _process(self, item: Heard, options: Options) -> None:
         decode = self.decode_options(options.decode)
+        if item.retry:  # "whisper retry": what Whisper hears is typed, whatever the gates said before
+            decode = replace(decode, gates=False)
         previous = self.context.previous_for(item, decode.hotwords, options.plugin.join_pause)
         prompt = self.typist.context(item.dictation, self.context.since, previous.number if previous else None,
                                      options.plugin.context_chars)
@@ -126,6 +132,10 @@ class Pipeline:
             return self._keep(item, str(error))
         if result is None:
             return self._record(item, "cancelled")
+        if result.dropped:
+            self.refused.append(Kept(item, result.dropped))
+        elif result.text:
+            self.refused.clear()  # what was refused before this is not what the user misses
         if (prompt or previous) and near_command(result.text):
             # context steers Whisper towards dictated text ("Whistler stop" after a French sentence,
             # measured): a short text close to a command is heard again without it

@@ -40,7 +40,8 @@ mode: all
 #     user.whisper_compression_ratio_threshold = 2.4
 #     # Below this average log-probability, a result is unsure
 #     user.whisper_log_prob_threshold = -1.0
-#     # Above this no-speech probability (and unsure), a phrase is silence
+#     # Above this no-speech probability a phrase is not typed (no speech phrase of the dev corpus
+#     # reaches 0.41)
 #     user.whisper_no_speech_threshold = 0.6
 #     # Text given to Whisper before every phrase (style, spelling)
 #     user.whisper_initial_prompt = ""
@@ -51,6 +52,9 @@ mode: all
 #     user.whisper_min_window = 0.0
 #     # Skip phrases without speech (Silero VAD) before Whisper
 #     user.whisper_vad = 1
+#     # How sure Whisper must be that your language is spoken when it suspects no speech (0 = never
+#     # asked; higher refuses more songs and sounds, and sooner a short word said alone)
+#     user.whisper_speech_threshold = 0.04
 #     # Compute word timestamps (slower: uses faster-whisper's full path)
 #     user.whisper_word_timestamps = 0
 #     # Seconds without speech before dictation stops by itself (0 = never)

@@ -37,6 +37,8 @@ class Decoded:
     language_probability: float
     hit_limit: bool
     glued: bool = False  # after forced text: the first token continues its last word
+    passes: int = 1  # decoder passes it took (temperature fallbacks included)
+    steps: int = 0  # decoder steps over those passes (tokens generated, each over the beam or samples)
 
 
 def encode(request: Request, samples: np.ndarray, window: float, stage: str = "") -> Any:
@@ -50,6 +52,8 @@ def encode(request: Request, samples: np.ndarray, window: float, stage: str = ""
         if features.shape[-1] < frames:
             features = np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
         features = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
+    request.count("encoder_passes")
+    request.count("encoded_seconds", int(window))
     with request.model.lock, request.timed("encoder" + stage):
         return whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
 
@@ -59,11 +63,12 @@ def decode(request: Request, samples: np.ndarray, window: float, *, options: Opt
     """Encode and decode `samples`; with `prefix`, the text must start with it and only what
     follows (`new_seconds` of the audio, at its end) is returned."""
     options = options or request.options
-    encoded = encode(request, samples, window, stage)
+    encoded = request.encoded = encode(request, samples, window, stage)
     whisper = request.model.running()
     with request.model.lock:
         language, probability = request.language, 1.0
         if language is None:
+            request.count("language_detections")
             with request.timed("language" + stage):
                 language, probability = detect_language(whisper, encoded, options.languages,
                                                         options.preferred_language)
@@ -74,6 +79,9 @@ def decode(request: Request, samples: np.ndarray, window: float, *, options: Opt
                                options=options, wanted=16 + int(12 * seconds),  # generous; a loop stops early
                                forced=tokens.encode(" " + prefix) if prefix else [])
     decoded.language, decoded.language_probability = language, probability
+    request.count("decoder_passes", decoded.passes)
+    request.count("fallbacks", decoded.passes - 1)
+    request.count("decoder_steps", decoded.steps)
     return decoded
 
 
@@ -157,6 +165,7 @@ def generate(whisper: Any, encoded: Any, *, prompt: List[int], tokens: Any, opti
     prompt_tokens = prompt
     max_length, limit = generation_budget(len(prompt_tokens), wanted + len(forced))
     candidates: List[Decoded] = []
+    steps = 0
     for temperature in options.temperature or (0.0,):
         if temperature > 0:
             kwargs: Dict[str, Any] = {
@@ -177,19 +186,23 @@ def generate(whisper: Any, encoded: Any, *, prompt: List[int], tokens: Any, opti
         sequence = result.sequences_ids[best]
         kept = [token for token in sequence[len(forced):] if token < tokens.eot]
         length = len(sequence)
+        steps += max(len(hypothesis) for hypothesis in result.sequences_ids) - len(forced)
         avg_logprob = result.scores[best] * (length ** options.length_penalty) / (length + 1)
         spelled = tokens.decode(kept)
         text = spelled.strip()
         decoded = Decoded(
             kept, text, float(avg_logprob), float(result.no_speech_prob), compression_ratio(text),
             temperature, "", 1.0, hit_limit=length >= limit, glued=bool(forced) and spelled[:1].isalnum(),
+            passes=len(candidates) + 1, steps=steps,
         )
         candidates.append(decoded)
         is_unsure = unsure(decoded.avg_logprob, options)
         if (is_unsure and silent(decoded.no_speech_prob, options)) or not (
                 too_repetitive(decoded.compression_ratio, options) or is_unsure):
             return decoded
-    return max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
+    best = max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
+    best.passes, best.steps = len(candidates), steps
+    return best
 
 
 def _with_words(sequences: List[List[int]], skip: int, tokens: Any) -> int:

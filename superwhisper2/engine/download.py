@@ -169,7 +169,7 @@ def _download(tracker: _Tracker, cache_dir: Optional[str], stall: float) -> str:
         log.info("downloading %s (%s, %.0f MB) into %s", tracker.model, repo_id, tracker.total / MB, cache)
         for filename, meta in files:
             tracker.file = filename
-            _fetch(tracker, os.path.join(blobs, meta.etag), meta, stall, endpoint, cache)
+            _fetch(tracker, os.path.join(blobs, meta.etag), meta=meta, stall=stall, endpoint=endpoint, cache=cache)
         snapshot = os.path.join(storage, "snapshots", str(info.sha))
         for filename, meta in files:
             _link(os.path.join(blobs, meta.etag), os.path.join(snapshot, *filename.split("/")))
@@ -209,7 +209,7 @@ class _Part:
         self.digest = hashlib.sha256()
 
 
-def _fetch(tracker: _Tracker, blob: str, meta: Any, stall: float, endpoint: str, cache: str) -> None:
+def _fetch(tracker: _Tracker, blob: str, *, meta: Any, stall: float, endpoint: str, cache: str) -> None:
     """`meta`'s file into `blob` through `blob`.incomplete: resumed where a failed try stopped, reconnecting
     until `stall` s pass without a byte, then checked (size, and sha256 for LFS files) and renamed."""
     import httpx2

@@ -1,27 +1,24 @@
 """Keep Whisper away from silence and noise, and drop what it invents anyway.
 
-Three gates, cheapest first: an energy gate (digital silence and near-silence), Silero VAD
-(shipped inside faster-whisper; noise that is as loud as speech), then after decoding the
-no-speech/log-prob thresholds and a list of known hallucinations (a data file).
+Two gates before decoding, cheapest first: an energy gate (digital silence and near-silence),
+then Silero VAD (shipped inside faster-whisper; noise that is as loud as speech). What Whisper
+writes is judged after decoding (verdict.py).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 import re
 import threading
 import time
 import unicodedata
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 
 from .audio import SAMPLE_RATE
 
-_HALLUCINATIONS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hallucinations.json")
 
 
 @dataclass(frozen=True)
@@ -175,20 +172,6 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFC", text).lower().replace("’", "'")
     text = re.sub(r"[^\w\s'-]", "", text)
     return re.sub(r"\s+", " ", text).strip(" -'")
-
-
-@functools.lru_cache(maxsize=1)
-def known_hallucinations() -> FrozenSet[str]:
-    """Every phrase of hallucinations.json, normalised, all languages together."""
-    with open(_HALLUCINATIONS_FILE, encoding="utf-8") as handle:
-        data = json.load(handle)
-    return frozenset(normalise(p) for key, phrases in data.items() if not key.startswith("_") for p in phrases)
-
-
-def is_known_hallucination(text: str) -> bool:
-    """True when the whole text is a phrase Whisper is known to invent (or only punctuation)."""
-    normalised = normalise(text)
-    return not normalised or normalised in known_hallucinations()
 
 
 def repeats_itself(tokens: List[int], min_repeats: int = 4, max_ngram: int = 12) -> bool:

@@ -47,6 +47,11 @@ class DecodeOptions:
     min_window: float = 0.0
     window_margin: float = 1.0  # silence after the speech: without it the decoder may loop
     vad: bool = True
+    # Refuse what is not speech to type (verdict.py); off for "whisper retry", which types what Whisper hears.
+    gates: bool = True
+    # How much of Whisper's language probability the dictation's language(s) must get when Whisper
+    # suspects no speech (verdict.py; 0 = never asked). Measured on the dev corpus: docs/BENCHMARKS.md.
+    speech_threshold: float = 0.04
     trim_silence: bool = False  # cutting the silence before speech costs accuracy (measured)
     gate: guard.GateOptions = guard.GateOptions()
     max_seconds: float = 120.0
@@ -65,7 +70,7 @@ class Previous:
 class Transcript:
     """What Whisper heard in one phrase, and what it cost."""
 
-    text: str
+    text: str  # what to type ("" when refused)
     language: str
     audio_seconds: float
     language_probability: float = 1.0
@@ -76,11 +81,13 @@ class Transcript:
     window_seconds: float = 0.0
     temperature: float = 0.0
     full_window_retry: bool = False
-    dropped: Optional[str] = None  # why the text was dropped ("no speech", "hallucination"...)
+    dropped: Optional[str] = None  # why nothing is typed ("no speech", "repeats 'ha' 3 times"...)
+    heard: str = ""  # what Whisper wrote, typed or refused
     # Heard together with the previous phrase: the punctuation that phrase should end with
     # ("" for none); `text` is then only what follows it. None when heard alone.
     boundary: Optional[str] = None
     timings: Dict[str, float] = field(default_factory=dict)  # seconds per stage, and "total"
+    work: Dict[str, int] = field(default_factory=dict)  # the decoding work done (Request.work)
 
     @property
     def decodes(self) -> int:
@@ -89,9 +96,9 @@ class Transcript:
 
     def figures(self) -> Dict[str, Any]:
         """What the log, the benchmark and the evaluation keep of this phrase."""
-        return {"language": self.language, "heard": self.text, "dropped": self.dropped,
+        return {"language": self.language, "heard": self.heard or self.text, "dropped": self.dropped,
                 "window_seconds": self.window_seconds, "full_window_retry": self.full_window_retry,
-                "decodes": self.decodes, "avg_logprob": round(self.avg_logprob, 3),
+                "decodes": self.decodes, "work": dict(self.work), "avg_logprob": round(self.avg_logprob, 3),
                 "no_speech_prob": round(self.no_speech_prob, 3),
                 "stages_ms": {stage: round(seconds * 1000, 1) for stage, seconds in self.timings.items()}}
 
@@ -107,6 +114,11 @@ class Request:
     previous: Optional[Previous] = None  # the phrase before, heard again with this one
     span: guard.SpeechSpan = guard.SpeechSpan(0, 0, 0.0)  # where the speech is, once the gate said
     timings: Dict[str, float] = field(default_factory=dict)  # seconds per stage
+    encoded: Any = None  # the encoder output of the pass whose text is kept (verdict.py asks it)
+    work: Dict[str, int] = field(default_factory=dict)  # encoder passes, decoder passes and steps, fallbacks
+
+    def count(self, what: str, amount: int = 1) -> None:
+        self.work[what] = self.work.get(what, 0) + amount
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:

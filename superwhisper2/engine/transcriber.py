@@ -15,9 +15,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import guard
+from . import guard, verdict
 from .audio import SAMPLE_RATE, load_audio
-from .decoding import compression_ratio, silent, unsure
+from .decoding import compression_ratio
 from .errors import ModelError
 from .joined import continue_previous
 from .models import LoadedModel
@@ -43,11 +43,12 @@ def transcribe(model: LoadedModel, audio: Any, options: DecodeOptions = DecodeOp
     request = Request(model, options, _fixed_language(model, options.language), prompt, previous,
                       guard.SpeechSpan(0, samples.size, audio_seconds))
     beside: Optional[guard.GateBeside] = None
-    if options.vad and previous is None and gate_beside(options, model.device):
+    vad = options.vad and options.gates
+    if vad and previous is None and gate_beside(options, model.device):
         if guard.rms_dbfs(samples) < options.gate.energy_floor_dbfs:
             return _no_speech(request, samples, started)
         beside = guard.GateBeside(samples, options.gate)
-    elif options.vad:
+    elif vad:
         with request.timed("vad"):
             # where the speech ends matters only to trimming and to hearing a phrase with the last one
             request.span = guard.find_speech(samples, options.gate, exact=options.trim_silence or previous is not None)
@@ -62,9 +63,9 @@ def transcribe(model: LoadedModel, audio: Any, options: DecodeOptions = DecodeOp
             return _no_speech(request, samples, started)
     result.audio_seconds = audio_seconds
     result.speech_seconds = request.span.speech_seconds
-    _apply_gates(result, options)
+    _judge(result, request)
     request.timings["total"] = time.perf_counter() - started
-    result.timings = request.timings
+    result.timings, result.work = request.timings, request.work
     return result
 
 
@@ -88,7 +89,7 @@ def _hear(request: Request, samples: np.ndarray) -> Transcript:
 def _no_speech(request: Request, samples: np.ndarray, started: float) -> Transcript:
     request.timings["total"] = time.perf_counter() - started
     return Transcript("", request.language or "", samples.size / SAMPLE_RATE, dropped="no speech",
-                      timings=request.timings)
+                      timings=request.timings, work=request.work)
 
 
 def _fixed_language(model: LoadedModel, language: Optional[str]) -> Optional[str]:
@@ -99,26 +100,16 @@ def _fixed_language(model: LoadedModel, language: Optional[str]) -> Optional[str
     return language.strip().lower()
 
 
-def _apply_gates(result: Transcript, options: DecodeOptions) -> None:
-    """Drop text that is silence or a known hallucination (faster-whisper's no-speech rule first)."""
-    if not result.text:
-        result.dropped = result.dropped or "empty"
-        result.boundary = None
-        return
-    is_unsure = unsure(result.avg_logprob, options)
-    if is_unsure and silent(result.no_speech_prob, options):
-        result.dropped = "no speech"
-    elif is_unsure and result.temperature > 0 and silent(result.no_speech_prob, options, share=0.5):
-        result.dropped = "unsure after every fallback"  # sampling invents text on noise
-    elif guard.is_known_hallucination(result.text) and (
-        result.avg_logprob < -0.5 or result.no_speech_prob > 0.2 or result.speech_seconds < guard.SURE_SPEECH_SECONDS
-    ):
-        result.dropped = "hallucination"
-    if result.dropped:
-        result.boundary = None  # nothing of this phrase is typed: the one before ends as it was
-        log.info("dropped %r (%s): no-speech %.2f, log-prob %.2f", result.text, result.dropped,
-                 result.no_speech_prob, result.avg_logprob)
-        result.text = ""
+def _judge(result: Transcript, request: Request) -> None:
+    """Keep what Whisper wrote in `heard`; empty `text` with the reason when it is not speech to type."""
+    result.heard = result.text
+    reason = verdict.judge(result, request) if request.options.gates else (None if result.text else "empty")
+    request.encoded = None  # the encoder output is not kept past the phrase
+    if reason:
+        result.dropped, result.boundary, result.text = reason, None, ""  # the phrase before ends as it was
+        if result.heard:
+            log.info("refused %r (%s): no-speech %.2f, log-prob %.2f", result.heard, reason,
+                     result.no_speech_prob, result.avg_logprob)
 
 
 def _transcribe_with_faster_whisper(request: Request, samples: np.ndarray) -> Transcript:

@@ -42,6 +42,7 @@ def hear_alone(request: Request, samples: np.ndarray) -> Transcript:
             window = FULL_WINDOW
             decoded = decoding.decode(heard, piece, window, stage="_retry")
         windows.append(window)
+        request.encoded = heard.encoded
         language = language or decoded.language  # the first piece's language for the rest
         if decoded.text:
             texts.append(decoded.text)
