@@ -30,7 +30,8 @@ from .engine.errors import AudioError
 from .engine.guard import normalise
 from .interpret import COMMANDS, trailing_words
 from .phrases import Heard
-from .runtime import backlog_seconds, holder, on_main, session
+from .holder import holder, session
+from .runtime import backlog_seconds, on_main
 
 log = logging.getLogger("superwhisper2")
 

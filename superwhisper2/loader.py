@@ -15,7 +15,8 @@ from typing import Any, Callable, Optional
 
 from .engine import models
 from .engine.errors import EngineError
-from .runtime import holder, on_main, register
+from .holder import holder, register
+from .runtime import on_main
 from .status import notify
 
 log = logging.getLogger("superwhisper2")

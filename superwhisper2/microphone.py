@@ -17,7 +17,8 @@ from typing import Any, Callable, List, Optional
 import numpy as np
 
 from .engine.audio import SAMPLE_RATE
-from .runtime import holder, on_main, register, upgrade
+from .holder import holder, register, upgrade
+from .runtime import on_main
 
 log = logging.getLogger("superwhisper2")
 

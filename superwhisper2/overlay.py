@@ -6,7 +6,8 @@ from typing import Any, List
 
 from talon import app, imgui
 
-from .runtime import cancel, holder, later, session
+from .holder import holder, session
+from .runtime import cancel, later
 
 LABELS = {
     "idle": "Idle", "waiting": "Waiting for settings", "loading": "Loading model…", "listening": "Listening",

@@ -1,11 +1,8 @@
-"""What must outlive a reload of the plugin's files: the phrase queue, the worker thread, the
-session, the timers, and the newest code for each of the session's classes.
+"""What Talon runs for the plugin that must outlive a reload: the timers, the worker thread,
+the exit, and Talon's keyboard for the typist. The state itself is in holder.py.
 
-Talon re-runs a changed file from the top (TALON_FACTS); its siblings may keep the old module,
-and it may drop the file's cron jobs and imgui windows. So state lives in one `Holder` in
-`sys.modules`; each reloaded file registers its classes here, and whoever asks for the session
-(old code or new) gets the same object, upgraded in place to the newest class. Every timer is
-made here and re-made after a reload of this file, whoever asked for it.
+Talon may drop a reloaded file's cron jobs (TALON_FACTS), so every timer is made here, kept in the
+holder, and made again after a reload of this file, whoever asked for it.
 """
 
 from __future__ import annotations
@@ -13,105 +10,19 @@ from __future__ import annotations
 import itertools
 import logging
 import queue
-import sys
 import threading
 import time
-import types
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Protocol, Set
+from typing import Any, Callable, Optional, Set
 
 from talon import actions, app, cron
 
 from .engine import models
+from .holder import Holder, Timer, holder, session
 from .keys import hotkey_keys_down
 
 log = logging.getLogger("superwhisper2")
 
 WORKER_NAME = "superwhisper2-worker"
-HOLDER_KEY = "superwhisper2_runtime"
-
-
-class Lifecycle(Protocol):
-    """What the worker and the exit need of the session (session.py)."""
-
-    def process(self, item: Any) -> None: ...
-
-    def update_state(self) -> None: ...
-
-    def wake(self) -> None: ...
-
-
-@dataclass
-class Timer:
-    """A cron job of the plugin's, kept so that it can be made again after a reload."""
-
-    fn: Callable[[], Any]
-    seconds: float
-    repeat: bool
-    due: float
-    job: Any = None
-
-
-@dataclass
-class Holder:
-    """One of each, whatever file was reloaded."""
-
-    queue: "queue.Queue[Any]" = field(default_factory=queue.Queue)  # Heard, or None to end the worker
-    exiting: threading.Event = field(default_factory=threading.Event)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    classes: Dict[str, type] = field(default_factory=dict)  # the newest code, by class name
-    session: Optional[Lifecycle] = None
-    worker: Optional[threading.Thread] = None
-    hook: Optional[Callable[[dict], Any]] = None  # the pre:phrase callback Talon holds
-    heard: int = 0  # phrases handed over this session (each Heard's number)
-    last_heard: float = 0.0  # time.monotonic() of the last (or of the dictation's start)
-    microphone: Any = None  # microphone.Source: Talon's samples, or our own stream
-    refresh_overlay: Callable[[], Any] = lambda: None  # the newest overlay's
-    timers: Dict[str, Timer] = field(default_factory=dict)
-    timer_lock: threading.Lock = field(default_factory=threading.Lock)
-    atexit_registered: bool = False
-
-
-def holder() -> Holder:
-    """The process-wide holder, made on first use."""
-    module = sys.modules.get(HOLDER_KEY)
-    if module is None:
-        module = types.ModuleType(HOLDER_KEY, "superwhisper2's state across reloads")
-        module.holder = Holder()  # type: ignore[attr-defined]
-        sys.modules[HOLDER_KEY] = module
-    kept: Holder = module.holder  # type: ignore[attr-defined]
-    return kept
-
-
-def register(cls: type) -> type:
-    """The newest code for `cls.__name__` (called at import, so a reload registers again)."""
-    holder().classes[cls.__name__] = cls
-    return cls
-
-
-def upgrade(obj: Any) -> Any:
-    """`obj` moved to the newest registered class of its name, its state and identity kept;
-    attributes that newer code added get their fresh defaults."""
-    newest = holder().classes.get(type(obj).__name__)
-    if newest is not None and type(obj) is not newest:
-        fresh = newest()
-        obj.__class__ = newest
-        for name, value in vars(fresh).items():
-            obj.__dict__.setdefault(name, value)
-    return obj
-
-
-def session() -> Any:
-    """The one session, built on first use, upgraded after reloads with its parts."""
-    kept = holder()
-    with kept.lock:
-        if kept.session is None:
-            kept.session = kept.classes["Session"]()
-        current = upgrade(kept.session)
-        for part in list(vars(current).values()):
-            if type(part).__name__ in kept.classes:
-                upgrade(part)
-        return current
 
 
 # -- timers --------------------------------------------------------------------------------------
@@ -281,15 +192,4 @@ def _modes() -> Optional[Set[str]]:
         return None
 
 
-def _fields_added_by_this_code() -> None:
-    """A reload of this file may declare new Holder fields: the kept holder gets their defaults."""
-    module = sys.modules.get(HOLDER_KEY)
-    if module is not None:
-        fresh = Holder()
-        for name in fresh.__dataclass_fields__:
-            if not hasattr(module.holder, name):
-                setattr(module.holder, name, getattr(fresh, name))
-
-
-_fields_added_by_this_code()
 app.register("ready", rearm)  # after a reload of this file, its timers are made again

@@ -14,15 +14,15 @@ from typing import List
 
 from talon import actions, settings
 
-from . import microphone, status
+from . import installer, microphone, status
 from .history import history_path
 from .keys import Hotkey
 from .loader import ModelKeeper
 from .options import Options, Settings
 from .phrases import Heard
 from .pipeline import Pipeline
-from .runtime import (TalonKeyboard, backlog_seconds, cancel, command_mode, every, holder, mode_active, register,
-                      session)
+from .holder import holder, register, session
+from .runtime import TalonKeyboard, backlog_seconds, cancel, command_mode, every, mode_active
 from .typist import Typist
 
 log = logging.getLogger("superwhisper2")
@@ -62,11 +62,9 @@ class Session:
             self.keeper.ensure(options.model, retry)
         return options
 
-    # -- the user's commands ----------------------------------------------------------------------
-
     def start(self) -> None:
-        """Listen: switch Talon's command and dictation modes off and ours on."""
-        if self.listening:
+        """Listen: switch Talon's command and dictation modes off and ours on (once installed)."""
+        if self.listening or not installer.ready_to_run():
             return
         options = self.refresh_options(retry=True)  # before the modes change: the user's settings apply now
         self.saved_modes = [mode for mode in TALON_MODES if mode_active(mode)]

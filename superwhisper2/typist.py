@@ -21,7 +21,7 @@ from typing import Any, Callable, Deque, List, Optional, Union
 from .engine.text import MARKS, SENTENCE_ENDS, join
 from .keys import Keyboard, Unplugged
 from .phrases import Phrase, Typed
-from .runtime import register
+from .holder import register
 
 UNDO_DEPTH = 20
 KEYS_POLL = 0.03  # seconds between two looks at the hotkey's keys while they are down

@@ -39,6 +39,27 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
             if getattr(item.module, "SLOW", False):
                 item.add_marker(pytest.mark.slow)
 
+    def pypi_or_skip() -> None:
+        """The wheel check and the real installs need PyPI (reachable here and in CI)."""
+        import socket
+
+        try:
+            socket.create_connection(("pypi.org", 443), timeout=5).close()
+        except OSError as error:
+            pytest.skip(f"PyPI cannot be reached ({error}): this installs from the real index")
+
+    class BrokenDevice:
+        """The real CTranslate2 model, except that its device fails the way a broken CUDA does."""
+
+        def __init__(self, real):
+            self._real = real
+
+        def encode(self, *args, **kwargs):
+            raise RuntimeError("CUDA failed with error an illegal memory access was encountered")
+
+        def __getattr__(self, name):
+            return getattr(self._real, name)
+
     @pytest.fixture(scope="session")
     def audio_dir() -> Path:
         """../shared/audio, beside the checkout."""

@@ -66,3 +66,36 @@ def test_stages_call_forward_only():
     assert not {"session", "pipeline", "capture", "recognise", "typist"} & graph["interpret"]
     assert not {"session", "pipeline", "capture", "recognise"} & graph["typist"]
     assert not {"session", "capture"} & graph["microphone"]
+
+
+STAGES = ("capture", "recognise", "interpret", "pipeline", "typist")
+
+
+def _functions(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+def test_no_stage_takes_the_session_as_any():
+    """Each stage receives typed values (phrases.py), never the whole session to poke at."""
+    found = [f"{stage}.{function.name}({argument.arg})"
+             for stage in STAGES for function in _functions(PACKAGE / f"{stage}.py")
+             for argument in function.args.args + function.args.kwonlyargs
+             if "session" in argument.arg.lower()]
+    assert found == []
+
+
+def test_no_engine_function_takes_more_than_five_positional_parameters():
+    """Past that, keyword-only (`*`): one Request travels through the engine instead."""
+    long = []
+    for path in (PACKAGE / "engine").glob("*.py"):
+        for function in _functions(path):
+            positional = [a for a in function.args.posonlyargs + function.args.args if a.arg not in ("self", "cls")]
+            if len(positional) > 5:
+                long.append(f"{path.stem}.{function.name}: {len(positional)}")
+    assert long == []
+
+
+def test_the_session_holds_state_and_commands_in_at_most_200_lines():
+    assert len((PACKAGE / "session.py").read_text(encoding="utf-8").splitlines()) <= 200

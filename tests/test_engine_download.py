@@ -9,7 +9,6 @@ HF_ENDPOINT at the local hub), which prints each progress call as a JSON line. T
 here, inside `hub.online()`.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -89,14 +88,6 @@ def _every_second(reports: List[Dict[str, Any]]) -> None:
     assert gaps and max(gaps) < 1.0, gaps
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(16 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def test_a_first_run_shows_the_download_then_the_model_loads_and_transcribes(tmp_path, base_model_dir, audio_dir):
     total = sum(_sizes(base_model_dir).values())
     with _serve(base_model_dir, tmp_path, rate=total / 4) as hub:  # about 4 s, as a fast line would take 1.6 GB
@@ -131,7 +122,7 @@ def test_a_connection_dropped_halfway_is_resumed_and_the_model_is_intact(tmp_pat
         assert starts[0] == 0 and len(starts) == 2 and size // 3 < starts[1] <= size // 2  # from where it was cut
         assert hub.bytes_served("model.bin") < size * 1.1  # not fetched again from the start
     assert "path" in result, result
-    assert _sha256(Path(result["path"]) / "model.bin") == pypi_models.BASE_MODEL_SHA256
+    assert pypi_models.sha256(Path(result["path"]) / "model.bin") == pypi_models.BASE_MODEL_SHA256
     assert reports[-1]["done"] == reports[-1]["total"]
 
 
@@ -158,7 +149,7 @@ def test_a_stalled_server_fails_in_bounded_time_and_the_next_try_resumes(tmp_pat
     assert "path" in result, result
     assert fetched == _sizes(base_model_dir)["model.bin"] - cut  # only the rest
     assert min(r["done"] for r in reports if r["total"]) >= cut
-    assert _sha256(Path(result["path"]) / "model.bin") == pypi_models.BASE_MODEL_SHA256
+    assert pypi_models.sha256(Path(result["path"]) / "model.bin") == pypi_models.BASE_MODEL_SHA256
     assert not list((tmp_path / "models").rglob("*.incomplete"))
 
 
@@ -222,4 +213,4 @@ def test_a_damaged_part_is_thrown_away_and_fetched_again_next_time(tmp_path, bas
         assert damaged.value.reason == "corrupt" and "fetched again next time" in str(damaged.value)
         assert not list(blobs.glob("*.incomplete"))
         path = download_model("base", cache_dir=str(tmp_path / "models"))
-    assert _sha256(Path(path) / "model.bin") == pypi_models.BASE_MODEL_SHA256
+    assert pypi_models.sha256(Path(path) / "model.bin") == pypi_models.BASE_MODEL_SHA256

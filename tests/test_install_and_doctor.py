@@ -26,15 +26,9 @@ def _tool(name):
 
 
 def _pypi_or_skip():
-    """The wheel check and the real install need PyPI (reachable here and in CI)."""
-    import socket
+    from conftest import pypi_or_skip
 
-    import pytest
-
-    try:
-        socket.create_connection(("pypi.org", 443), timeout=5).close()
-    except OSError as error:
-        pytest.skip(f"PyPI cannot be reached ({error}): the check resolves against the real index")
+    pypi_or_skip()
 
 
 class _FakePython:

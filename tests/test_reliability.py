@@ -1,7 +1,6 @@
 """Faults, bad input and load: Talon keeps running, the next phrase works, no dictation is lost."""
 
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -66,25 +65,14 @@ def test_an_empty_or_corrupt_model_folder_is_named(talon, tmp_path, tiny_model_d
 # -- CUDA problems -------------------------------------------------------------------------------
 
 
-class _BrokenDevice:
-    """The real CTranslate2 model, except that its device fails the way a broken CUDA does."""
-
-    def __init__(self, real):
-        self._real = real
-
-    def encode(self, *args, **kwargs):
-        raise RuntimeError("CUDA failed with error an illegal memory access was encountered")
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
-
 def test_cuda_failing_mid_session_falls_back_to_the_cpu_once_and_keeps_the_phrase(talon, tiny_model_dir, phrases, story):
     sim = talon(settings={"user.whisper_cpu_fallback_model": str(tiny_model_dir), "user.whisper_language": "en"})
     story.ready(sim)
     model = story.session().keeper.model
     model.device = "cuda"  # make the engine's device fail, as the issue asks
-    model.whisper.model = _BrokenDevice(model.whisper.model)
+    from conftest import BrokenDevice
+
+    model.whisper.model = BrokenDevice(model.whisper.model)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     assert "quilter" in story.typed(sim).lower()  # the phrase in flight was kept and typed by the CPU model

@@ -1,6 +1,5 @@
 """Soak: 500 phrases through the plugin with tiny.en; threads flat, memory bounded, latency stable."""
 
-import sys
 import threading
 
 SLOW = True  # marked slow; CI runs it too

@@ -159,20 +159,6 @@ def test_without_a_microphone_stream_one_phrase_without_audio_does_not_end_dicta
 
 # -- the hotkey's keys held ---------------------------------------------------------------------
 
-def test_nothing_is_typed_while_the_hotkeys_keys_are_held_even_with_a_phrase_in_flight(talon, phrases, story):
-    sim = talon(modifier_hold_seconds=None, seed=7, settings={"user.whisper_language": "en"})  # 0.1 to 1.5 s
-    story.ready(sim)
-    for _ in range(3):
-        sim.press(HOTKEY)
-        sim.speak(phrases["quilter_en.wav"])
-        sim.press(HOTKEY)  # stop at once, keys held while the phrase is transcribed
-    story.typed(sim, 3)
-    sim.settle(quiet=0.5)
-    assert sim.document.lower().count("quilter") == 3
-    assert sim.violations == [], (sim.violations, sim.presses)
-    assert max(sim.presses) > 0.5
-
-
 def test_the_hotkey_toggles_when_it_goes_down_and_a_late_release_toggles_nothing(talon, story):
     sim = talon()
     story.ready(sim)

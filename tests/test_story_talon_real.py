@@ -145,26 +145,15 @@ def test_whisper_undo_said_while_a_phrase_is_transcribed_removes_that_phrase(tal
 
 # -- 6. the doctor during a CUDA failure -------------------------------------------------------------
 
-class _BrokenDevice:
-    """The real CTranslate2 model, except that its device fails the way a broken CUDA does."""
-
-    def __init__(self, real):
-        self._real = real
-
-    def encode(self, *args, **kwargs):
-        raise RuntimeError("CUDA failed with error an illegal memory access was encountered")
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
-
 def test_whisper_doctor_after_cuda_failed_leaves_the_dictation_its_model(talon, tiny_model_dir, phrases, story):
     sim = talon(settings={"user.whisper_cpu_fallback_model": str(tiny_model_dir), "user.whisper_language": "en",
                           "user.whisper_device": "auto"}, modifier_hold_seconds=0.1)  # auto: the CPU here
     story.ready(sim)
     model = story.session().keeper.model
     model.device = "cuda"  # the engine's device fails as CUDA does
-    model.whisper.model = _BrokenDevice(model.whisper.model)
+    from conftest import BrokenDevice
+
+    model.whisper.model = BrokenDevice(model.whisper.model)
     sim.press(HOTKEY)
     sim.speak(phrases["quilter_en.wav"])
     story.typed(sim, 1)  # typed by the CPU fallback

@@ -157,7 +157,7 @@ class Bench:
                 self.results["plugin"].append(dict(file=path.name, rep=repetition, text=text, seconds=latency,
                                                    main=main, language=language, reference=reference,
                                                    stages=record["stages_ms"], decodes=record.get("decodes", 1),
-                                                   overhead=overhead_ms(record) / 1000))
+                                                   work=record.get("work", {}), overhead=overhead_ms(record) / 1000))
                 for name, design, whisper in (("stock", False, None), ("design", True, None),
                                               (EXTRA, False, self.default_model)):
                     if name == EXTRA and whisper is None:
@@ -242,6 +242,9 @@ class Bench:
         out["plugin_overhead_share"] = round(statistics.median(r["overhead"] / r["seconds"] for r in plugin), 3)
         out["plugin_second_decodes"] = sum(max(0, r["decodes"] - 1) for r in plugin)
         out["plugin_phrases"] = len(plugin)
+        kinds = sorted({key for r in plugin for key in r["work"]})
+        out["plugin_work_per_phrase"] = {key: round(statistics.mean(r["work"].get(key, 0) for r in plugin), 2)
+                                         for key in kinds}
         main = [r["main"] for r in self.results["plugin"]]
         out["main_thread_p95_ms"] = round(percentile(main, 0.95) * 1000, 2)
         out["main_thread_max_ms"] = round(max(main) * 1000, 2)
@@ -323,6 +326,8 @@ def table(result: Dict[str, Any]) -> str:
         f"{result['plugin_overhead_p50_ms']:.0f} ms, {result['plugin_overhead_share'] * 100:.0f} % of the latency "
         f"(median of phrases); {result['plugin_second_decodes']} second decodes in {result['plugin_phrases']} phrases; "
         f"stages (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in result["plugin_stages_ms"].items()),
+        "- plugin work per phrase (mean): " + ", ".join(f"{k.replace('_', ' ')} {v:g}"
+                                                       for k, v in result["plugin_work_per_phrase"].items()),
         f"- Talon's thread, the longest any plugin code held it per phrase (phrase callback included): p95 "
         f"{result['main_thread_p95_ms']:.2f} ms, max {result['main_thread_max_ms']:.2f} ms; importing every file as "
         f"Talon does: {result['import_ms']:.0f} ms",

@@ -41,6 +41,18 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return float("nan") if found is None else found
 
 
+def add_work(total: Dict[str, int], more: Dict[str, int]) -> Dict[str, int]:
+    """Work counters (encoder passes, decoder steps...) added up."""
+    return {key: total.get(key, 0) + more.get(key, 0) for key in set(total) | set(more)}
+
+
+def kind(name: str) -> str:
+    """A non-speech recording's kind: nonspeech_music_with_vocals_3.wav -> music_with_vocals."""
+    stem = name.rsplit(".", 1)[0]
+    stem = stem[len("nonspeech_"):] if stem.startswith("nonspeech_") else stem
+    return stem.rstrip("0123456789").rstrip("_")
+
+
 def parse_variant(text: str) -> Tuple[str, Dict[str, Any]]:
     """"w10:min_window=10,beam_size=1" -> ("w10", {"min_window": 10.0, "beam_size": 1})."""
     from superwhisper2.engine.transcriber import DecodeOptions
@@ -142,16 +154,19 @@ class Evaluation:
             samples = self.samples[recording.name]
             # Talon's own detector hears quiet speech too: a recording it would not cut is one phrase
             phrases = [samples] if self.whole else (cut_phrases(samples) or [samples])
-            start, latencies, decodes, retries = len(talon.document), [], 0, 0
+            start, latencies, decodes, retries, work, refused = len(talon.document), [], 0, 0, {}, []
             for phrase in phrases:
                 for record in run.say(phrase):
                     if record["outcome"] in ("typed", "dropped"):
                         latencies.append(record["latency_ms"] / 1000)
                         decodes += record.get("decodes", 1)
                         retries += bool(record.get("full_window_retry"))
+                        work = add_work(work, record.get("work", {}))
+                    if record.get("dropped") and record.get("heard"):
+                        refused.append(f"{record['heard']} [{record['dropped']}]")
             out[recording.name] = {"text": talon.document[start:], "latencies": latencies,
                                    "seconds": sum(latencies), "phrases": len(phrases), "decodes": decodes,
-                                   "retries": retries}
+                                   "retries": retries, "work": work, "refused": refused}
         start = len(talon.document)
         run.say_command("whisper stop")
         talon.settle(quiet=0.1)
@@ -183,7 +198,8 @@ class Evaluation:
         result = transcribe(self.model, samples, replace(options, language=language))
         seconds = time.perf_counter() - started
         return {"text": result.text, "seconds": seconds, "latencies": [seconds], "phrases": 1,
-                "decodes": result.decodes, "retries": int(result.full_window_retry),
+                "decodes": result.decodes, "retries": int(result.full_window_retry), "work": dict(result.work),
+                "refused": [f"{result.heard} [{result.dropped}]"] if result.dropped and result.heard else [],
                 "stages": {k: round(v * 1000, 1) for k, v in result.timings.items()}}
 
     def bare(self, samples: Any, language: str, options: Any) -> Dict[str, Any]:
@@ -203,6 +219,7 @@ class Evaluation:
     def summary(self) -> Dict[str, Any]:
         import corpus
         from superwhisper2.engine.models import cpu_threads
+        from superwhisper2.engine.verdict import repeated
 
         report: Dict[str, Any] = {
             "corpus": str(self.args.folder), "recordings": len(self.recordings), "model": self.args.model,
@@ -230,11 +247,23 @@ class Evaluation:
                 per_second = [results[r.name]["seconds"] / max(r.seconds, 0.1) for r in done]
                 row["ms_per_audio_s_p50"] = round(percentile(per_second, 0.5) * 1000, 1)
                 row["ms_per_audio_s_p95"] = round(percentile(per_second, 0.95) * 1000, 1)
+                work: Dict[str, int] = {}
+                for r in done:
+                    work = add_work(work, results[r.name].get("work", {}))
+                row["work_per_phrase"] = {key: round(value / max(1, phrases), 2) for key, value in sorted(work.items())}
+                row["refused_phrases"] = sum(len(results[r.name].get("refused", [])) for r in done)
+                row["loops"] = [results[r.name]["text"] for r in done if repeated(results[r.name]["text"])]
                 if language:
                     row["wer"] = round(corpus.wer([r.text for r in done], [results[r.name]["text"] for r in done],
                                                   language), 3)
+                    row["typed_nothing"] = [r.name for r in done if not results[r.name]["text"].strip()]
                 else:
                     row["typed_on_non_speech"] = [results[r.name]["text"] for r in done if results[r.name]["text"].strip()]
+                    kinds: Dict[str, List[int]] = {}
+                    for r in done:
+                        kinds.setdefault(kind(r.name), [0, 0])[0] += bool(results[r.name]["text"].strip())
+                        kinds[kind(r.name)][1] += 1
+                    row["typed_by_kind"] = {name: f"{typed}/{total}" for name, (typed, total) in sorted(kinds.items())}
                 if path != "bare" and "bare" in self.results and all(r.name in self.results["bare"] for r in done):
                     ratios = [results[r.name]["seconds"] / self.results["bare"][r.name]["seconds"] for r in done]
                     row["ratio_bare"] = round(statistics.median(ratios), 3)
@@ -264,6 +293,24 @@ def table(report: Dict[str, Any]) -> str:
             lines.append(f"| {path} | {language} | {row['recordings']} | {row['phrases']} | {wer} | "
                          f"{row['second_decodes']} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['max_ms']:.0f} | "
                          f"{row['ms_per_audio_s_p50']:.0f} / {row['ms_per_audio_s_p95']:.0f} | {ratio} |")
+    lines += ["", "Only speech becomes text, and the work each phrase took (per phrase: encoder passes, seconds of "
+              "audio encoded, decoder passes, decoder steps, temperature fallbacks; the bare path cannot say):", "",
+              "| path | language | typed nothing | phrases refused | loops typed | encoder passes | encoded s "
+              "| decoder passes | decoder steps | fallbacks |", "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for path, rows in report["paths"].items():
+        for language, row in rows.items():
+            work = row.get("work_per_phrase", {})
+            nothing = (f"{row['recordings'] - len(row['typed_on_non_speech'])}/{row['recordings']} recordings"
+                       if "typed_on_non_speech" in row else f"{len(row.get('typed_nothing', []))} recordings")
+            lines.append(f"| {path} | {language} | {nothing} | {row.get('refused_phrases', 0)} | {len(row.get('loops', []))} | "
+                         + " | ".join(str(work.get(key, "–")) for key in
+                                      ("encoder_passes", "encoded_seconds", "decoder_passes", "decoder_steps", "fallbacks"))
+                         + " |")
+    for path, rows in report["paths"].items():
+        kinds = rows.get("none", {}).get("typed_by_kind")
+        if kinds:
+            lines.append(f"\n{path}, non-speech recordings typing text, by kind: "
+                         + ", ".join(f"{name} {count}" for name, count in kinds.items()))
     return "\n".join(lines)
 
 
