@@ -137,8 +137,8 @@ class Pipeline:
         elif result.text:
             self.refused.clear()  # what was refused before this is not what the user misses
         if (prompt or previous) and near_command(result.text):
-            # context steers Whisper towards dictated text ("Whistler stop" after a French sentence,
-            # measured): a short text close to a command is heard again without it
+            # context steers Whisper towards dictated text ("Whistler stop"): a short text close
+            # to a command is heard again without it
             alone = hear_without_context(self.keeper, item, decode)
             if alone is not None and normalise(alone.text) in COMMANDS:
                 result = alone

@@ -25,8 +25,8 @@ from .audio import SAMPLE_RATE
 class GateOptions:
     """Voice-activity settings; defaults suit one dictated phrase."""
 
-    # Below this RMS the phrase is digital silence, no model needed. Measured on the dev corpus:
-    # four read sentences whose peaks are near -48 dBFS (RMS -62 to -68) are real speech.
+    # Below this RMS the phrase is digital silence, no model needed (quiet speech of the dev
+    # corpus sits at -62 to -68 dBFS: docs/BENCHMARKS.md).
     energy_floor_dbfs: float = -85.0
     vad_threshold: float = 0.5
     min_speech_seconds: float = 0.25  # less detected speech than this is not a phrase
@@ -107,9 +107,8 @@ def find_speech(samples: np.ndarray, options: GateOptions = GateOptions(), exact
 
 class GateBeside:
     """The gate on its own thread, started with the phrase: on a GPU it runs while the CPU computes
-    the features and the GPU encodes, so it adds nothing to the latency. Measured on an H200
-    (docs/BENCHMARKS.md): beside the decoder, a whole-phrase Silero (~25 ms) slowed the decoder's
-    kernel launches; the probe (~4 ms) is done before the decoder starts."""
+    the features and the GPU encodes, so it adds nothing to the latency; the short probe is done
+    before the decoder starts, which it would slow (docs/BENCHMARKS.md, "On a GPU")."""
 
     def __init__(self, samples: np.ndarray, options: GateOptions) -> None:
         self.samples, self.options = samples, options

@@ -68,9 +68,7 @@ def _doubt(decoded: decoding.Decoded, text: str, prefix: str, options: DecodeOpt
     if decoding.looks_broken(decoded, options, span):
         return "broken"
     if decoded.glued:
-        # Talon cuts phrases at pauses, not inside words; measured, this is Whisper bending a
-        # short phrase ("whisper stop" after a French sentence) into the end of the previous one.
-        return "glued to the last word"
+        return "glued to the last word"  # Talon cuts at pauses, never inside a word
     if not text:
         return "a mark alone"  # whether this phrase said anything is for it alone to tell
     if echoes(text, prefix):

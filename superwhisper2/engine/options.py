@@ -52,7 +52,7 @@ class DecodeOptions:
     # How much of Whisper's language probability the dictation's language(s) must get when Whisper
     # suspects no speech (verdict.py; 0 = never asked). Measured on the dev corpus: docs/BENCHMARKS.md.
     speech_threshold: float = 0.04
-    trim_silence: bool = False  # cutting the silence before speech costs accuracy (measured)
+    trim_silence: bool = False  # cutting the silence before speech costs accuracy (docs/BENCHMARKS.md)
     gate: guard.GateOptions = guard.GateOptions()
     max_seconds: float = 120.0
 
