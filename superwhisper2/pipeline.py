@@ -161,7 +161,8 @@ class Pipeline:
                                      "seconds": round(result.audio_seconds, 2), "dictation": item.dictation})
         then = meaning.command or item.then
         french = options.plugin.french_spacing and result.language == "fr"
-        phrase = Phrase(item.dictation, item.number, text, lambda typed: self._typed(item, result, typed, then),
+        limit = options.plugin.max_latency_ms
+        phrase = Phrase(item.dictation, item.number, text, lambda typed: self._typed(item, result, typed, then, limit),
                         french, boundary, hold_mark=options.plugin.join_pause > 0)
         on_main(lambda: self._type(phrase))
 
@@ -189,7 +190,7 @@ class Pipeline:
         else:
             self.typist.type(phrase)
 
-    def _typed(self, item: Heard, result: Transcript, typed: Typed, then: Optional[str]) -> None:
+    def _typed(self, item: Heard, result: Transcript, typed: Typed, then: Optional[str], limit_ms: int) -> None:
         if typed.error is not None:
             self.stats.record_error()
             self._record(item, "failed", result, error=str(typed.error))
@@ -198,15 +199,17 @@ class Pipeline:
         elif typed.cancelled:
             self._record(item, "cancelled", result)
         else:
-            self._figures(item, result, typed.text)
+            self._figures(item, result, typed.text, limit_ms)
         if then and not typed.cancelled:
             if not result.text:
                 log.info("Whisper heard a command: %s", then)
             self.command(then)
 
-    def _figures(self, item: Heard, result: Transcript, typed: str) -> None:
+    def _figures(self, item: Heard, result: Transcript, typed: str, limit_ms: int) -> None:
         """The phrase's latency and stages, for the overlay, `whisper status` and the benchmark."""
         latency = time.perf_counter() - item.received
+        if limit_ms and latency * 1000 > limit_ms:
+            log.warning("phrase took %.0f ms, over user.whisper_max_latency_ms (%d)", latency * 1000, limit_ms)
         self.stats.record(latency, result.audio_seconds, result.timings)
         if typed:
             self.last = Last(result.text, round(latency * 1000), result.language)

@@ -161,8 +161,9 @@ if "pytest" in sys.modules:  # under Talon this file defines nothing
         """What the tests ask of the plugin running in the simulator (talon_sim.Dictation), for the
         simulated Talon the test made last."""
 
+        from talon_sim import HOTKEY as hotkey  # the plugin's hotkey.talon chord, defined once in the harness
+
         data = Path(__file__).resolve().parent / "data"
-        hotkey = "super-shift-v"
 
         def __init__(self) -> None:
             self.runs: list = []

@@ -5,8 +5,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-HOTKEY = "super-shift-v"
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -23,12 +21,12 @@ def test_a_missing_model_folder_is_named_the_plugin_stays_usable_and_retries_whe
     assert story.session().status.state == "error" and sim.errors == []
     time.sleep(2.5)  # the settings poll does not hammer a model that failed
     assert len(sim.notifications) == 1
-    sim.press(HOTKEY)  # the hotkey still works: listening, and it retries the load
+    sim.press(story.hotkey)  # the hotkey still works: listening, and it retries the load
     assert sim.modes == {"user.whisper"}
     assert sim.wait_until(lambda: len(sim.notifications) == 2, 30)
     sim.speak(phrases["consulat_fr.wav"])  # kept while there is no model
     sim.set_setting("user.whisper_model", str(base_model_dir))  # the user fixes the setting in their file...
-    sim.press(HOTKEY)  # ...which Talon applies in command mode: the model loads, the phrase is typed
+    sim.press(story.hotkey)  # ...which Talon applies in command mode: the model loads, the phrase is typed
     assert "consulat" in story.typed(sim)
 
 
@@ -73,7 +71,7 @@ def test_cuda_failing_mid_session_falls_back_to_the_cpu_once_and_keeps_the_phras
     from conftest import BrokenDevice
 
     model.whisper.model = BrokenDevice(model.whisper.model)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     assert "quilter" in story.typed(sim).lower()  # the phrase in flight was kept and typed by the CPU model
     assert Path(story.session().keeper.model.path) == tiny_model_dir and story.session().keeper.model.device == "cpu"
@@ -91,7 +89,7 @@ def test_cuda_failing_at_load_uses_the_cpu_fallback_and_says_so(talon, tiny_mode
                           "user.whisper_language": "en"})
     story.ready(sim)
     assert sim.wait_until(lambda: any("CPU" in n["title"] for n in sim.notifications), 10)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     assert "quilter" in story.typed(sim).lower()
 
@@ -114,7 +112,7 @@ def test_each_breaking_phrase_is_logged_kept_for_retry_and_the_next_phrase_works
     caplog.set_level(logging.INFO, logger="superwhisper2")
     sim = talon(settings={"user.whisper_language": "en", "user.whisper_max_phrase": 10.0})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     typed = 0
     for name, (samples, words) in BAD_PHRASES.items():
         failed = len(story.session().pipeline.kept)
@@ -133,7 +131,7 @@ def test_each_breaking_phrase_is_logged_kept_for_retry_and_the_next_phrase_works
 def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, phrases, transcripts, wer, story):
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     quilter = phrases["quilter_en.wav"]
     odd = {
         "clipped": np.clip(quilter * 8, -1, 1),  # a microphone turned up too far
@@ -143,8 +141,8 @@ def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, 
     }
     reference = transcripts["quilter_en.wav"]["text"]
     for name, samples in odd.items():
-        sim.press(HOTKEY)
-        sim.press(HOTKEY)  # a dictation of its own: no context from the other inputs
+        sim.press(story.hotkey)
+        sim.press(story.hotkey)  # a dictation of its own: no context from the other inputs
         sim.speak(samples)
         story.typed(sim, story.done() + 1)
         assert wer(reference, story.pieces()[-1]) <= 0.15, (name, story.pieces()[-1])
@@ -159,10 +157,10 @@ def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, 
 def test_whisper_retry_transcribes_a_failed_phrase_again(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en", "user.whisper_max_phrase": 5.0})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])  # 5.9 s: over the limit, kept
     assert sim.wait_until(lambda: story.session().pipeline.kept, 30)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.set_setting("user.whisper_max_phrase", 60.0)
     sim.call_on_main(lambda: story.session().refresh_options())
     assert sim.speak(words="whisper retry").ran == ["user.whisper_retry"]
@@ -175,7 +173,7 @@ def test_whisper_retry_transcribes_a_failed_phrase_again(talon, phrases, story):
 def test_a_backlog_shows_and_when_full_dictation_stops_with_nothing_lost(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en", "user.whisper_max_backlog": 14.0})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     sim.speak(phrases["quilter_en.wav"])  # arrives while the first is transcribed: 5.9 s wait
     lines = sim.overlay_lines()
@@ -191,12 +189,12 @@ def test_a_backlog_shows_and_when_full_dictation_stops_with_nothing_lost(talon, 
 # -- hotkey and voice races ----------------------------------------------------------------------
 
 
-def test_twenty_quick_presses_leave_the_modes_as_they_were(talon):
+def test_twenty_quick_presses_leave_the_modes_as_they_were(talon, story):
     sim = talon(modifier_hold_seconds=0.1)  # quick presses
     for start_modes in ({"command"}, {"dictation"}):
         sim.modes = set(start_modes)
         for _ in range(20):
-            sim.press(HOTKEY)
+            sim.press(story.hotkey)
         sim.settle()
         assert sim.modes == start_modes
         assert sim.violations == [] and sim.errors == []
@@ -204,9 +202,9 @@ def test_twenty_quick_presses_leave_the_modes_as_they_were(talon):
 
 def test_stop_while_the_model_is_loading_still_types_what_was_heard(talon, phrases, story):
     sim = talon()
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["consulat_fr.wav"])
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert sim.modes == {"command"}
     assert "consulat" in story.typed(sim)
 
@@ -217,7 +215,7 @@ def test_stop_while_the_model_is_loading_still_types_what_was_heard(talon, phras
 def test_talon_exit_ends_the_worker_even_mid_transcription(talon, phrases, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["jfk_en.flac"])
     worker = story.holder().worker
     time.sleep(0.05)

@@ -3,7 +3,6 @@
 import threading
 
 SLOW = True  # marked slow; CI runs it too
-HOTKEY = "super-shift-v"
 
 
 def test_soak_500_phrases_threads_flat_memory_bounded_latency_stable(talon, tiny_model_dir, phrases, story):
@@ -13,7 +12,7 @@ def test_soak_500_phrases_threads_flat_memory_bounded_latency_stable(talon, tiny
     sim = talon(settings={"user.whisper_model": str(tiny_model_dir), "user.whisper_language": "en",
                           "user.whisper_overlay": False})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     pool = cut_phrases(phrases["jfk_en.flac"]) + [phrases["quilter_en.wav"], phrases["noise_only.wav"]]
     latencies, memory, threads = [], [], []
     for index in range(500):
@@ -24,7 +23,7 @@ def test_soak_500_phrases_threads_flat_memory_bounded_latency_stable(talon, tiny
         if index % 50 == 49:
             memory.append(models.process_memory_mb())
             threads.append(threading.active_count())
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     first, second = sorted(latencies[50:275]), sorted(latencies[275:])
     p95 = lambda values: values[int(len(values) * 0.95)]
     growth = memory[-1] - memory[0]

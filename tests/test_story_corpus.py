@@ -8,8 +8,6 @@ word is typed more often than it was said, and the text is no worse than the bar
 """
 
 from collections import Counter
-
-HOTKEY = "super-shift-v"
 DICTATIONS = {
     "fr": ["fleurs_fr_004.wav", "stp_fr_allume_la_lumi_re_dans_la_chambre_jlo_or.wav", "stp_fr_allume_le_bureau_en_rouge.wav",
            "stp_fr_allume_toutes_les_lumi_res.wav", "stp_fr_ouvre_les_volets.wav", "stp_fr_teins_toutes_les_lumi_res.wav"],
@@ -36,13 +34,13 @@ def test_every_word_said_is_typed_once(case, dev_corpus, talon, story, base_mode
         bare[r.name] = " ".join(segment.text for segment in segments)
     sim = talon(settings={"user.whisper_language": language, "user.whisper_join_pause": join})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     for r in recordings:
         for phrase in cut_phrases(audio[r.name]) or [audio[r.name]]:
             done = story.finished()
             sim.speak(phrase)
             assert sim.wait_until(lambda: story.finished() > done, 120)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.settle(quiet=0.5)
     typed = _trigrams(sim.document, language)
     said = _trigrams(" ".join(r.text for r in recordings), language)

@@ -1,12 +1,10 @@
 """The user's story in Talon: press Win+Shift+V, speak, the text appears; "whisper stop" ends it."""
 
-HOTKEY = "super-shift-v"
-
 
 def test_press_the_hotkey_say_a_french_sentence_and_it_is_typed(talon, phrases, transcripts, wer, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert "user.whisper" in sim.modes and "command" not in sim.modes
     phrase = sim.speak(phrases["consulat_fr.wav"])
     assert phrase.cancelled  # Talon ran none of its own commands on the dictated speech
@@ -18,7 +16,7 @@ def test_press_the_hotkey_say_a_french_sentence_and_it_is_typed(talon, phrases, 
 def test_noise_types_nothing(talon, phrases, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["noise_only.wav"])
     assert sim.wait_until(lambda: story.finished() == 1, 30)  # heard, and dropped
     sim.settle()
@@ -29,7 +27,7 @@ def test_noise_types_nothing(talon, phrases, story):
 def test_saying_whisper_stop_brings_command_mode_back_and_nothing_more_is_typed(talon, phrases, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     stop = sim.speak(words="whisper stop")
     assert stop.ran == ["user.whisper_stop"]
     assert sim.modes == {"command"}
@@ -50,7 +48,7 @@ def test_two_phrases_are_joined_by_one_space(talon, phrases, transcripts, wer, s
 
 def test_a_phrase_spoken_before_the_model_is_ready_is_typed_once_it_is(talon, phrases, transcripts, wer, story):
     sim = talon()
-    sim.press(HOTKEY)  # at once, while the model is still loading
+    sim.press(story.hotkey)  # at once, while the model is still loading
     sim.speak(phrases["consulat_fr.wav"])
     text = story.typed(sim, 1, timeout=120)
     assert wer(transcripts["consulat_fr.wav"]["text"], text) <= 0.10
@@ -61,7 +59,7 @@ def test_an_engine_error_is_notified_and_the_next_phrase_is_typed(talon, phrases
 
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(np.array([0.1, np.nan, 0.2] * 8000, dtype=np.float32))  # NaN: the engine refuses it
     assert sim.wait_until(lambda: sim.notifications, 30)
     assert "NaN" in sim.notifications[-1]["body"]
@@ -73,6 +71,6 @@ def test_an_engine_error_is_notified_and_the_next_phrase_is_typed(talon, phrases
 def test_pressing_the_hotkey_again_stops_and_restores_the_modes(talon, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
+    sim.press(story.hotkey)
     assert sim.modes == {"command"}

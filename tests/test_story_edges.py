@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
-HOTKEY = "super-shift-v"
 
 
 def _idle(sim, story, timeout=60):
@@ -20,7 +19,7 @@ def _idle(sim, story, timeout=60):
 def test_whisper_stop_heard_only_by_whisper_stops_and_is_not_typed(talon, phrases, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["consulat_fr.wav"])
     sim.speak(story.load("whisper_stop.wav"))  # Talon's grammar did not match: only Whisper hears the words
     assert sim.wait_until(lambda: "user.whisper" not in sim.modes, 60)
@@ -42,7 +41,7 @@ def test_whisper_cancel_heard_only_by_whisper_cancels(talon, story, base_model):
     heard = normalise(transcribe(base_model, audio, DecodeOptions(language="fr", **STORY_OPTIONS)).text)
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(audio)
     if heard == "whisper cancel":
         assert sim.wait_until(lambda: "user.whisper" not in sim.modes, 60)
@@ -56,7 +55,7 @@ def test_whisper_cancel_heard_only_by_whisper_cancels(talon, story, base_model):
 def test_stop_while_a_phrase_is_transcribing_still_types_it(talon, phrases, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["consulat_fr.wav"])
     assert sim.speak(words="whisper stop").ran == ["user.whisper_stop"]
     assert sim.modes == {"command"}
@@ -67,7 +66,7 @@ def test_stop_while_a_phrase_is_transcribing_still_types_it(talon, phrases, stor
 def test_cancel_while_a_phrase_is_transcribing_types_nothing_more(talon, phrases, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["consulat_fr.wav"])
     sim.speak(phrases["quilter_en.wav"])
     assert sim.speak(words="whisper cancel").ran == ["user.whisper_cancel"]
@@ -80,7 +79,7 @@ def test_phrases_delivered_on_a_thread_of_their_own_work_too(talon, phrases, sto
     An older or future Talon might call them on a thread of their own: nothing may depend on it."""
     sim = talon(phrase_thread="background")
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"], wait=False)
     assert sim.wait_until(lambda: sim.typed, 60)
     assert "quilter" in sim.text.lower() and sim.violations == []
@@ -91,11 +90,11 @@ def test_rejected_phrases_with_or_without_samples_are_never_lost(talon, phrases,
     for samples_on_rejected in (False, True):
         sim = talon(samples_on_rejected=samples_on_rejected, settings={"user.whisper_language": "en"})
         story.ready(sim)
-        sim.press(HOTKEY)
+        sim.press(story.hotkey)
         sim.speak(phrases["quilter_en.wav"], words="mister quilter")  # matched by <phrase>: skip()
         assert sim.wait_until(lambda: sim.typed, 60), samples_on_rejected
         assert "quilter" in sim.text.lower()
-        sim.press(HOTKEY)
+        sim.press(story.hotkey)
         story.end(sim)
 
 
@@ -107,19 +106,19 @@ def test_phrases_without_audio_fall_back_to_the_microphone_stream(talon, phrases
     microphone = np.concatenate([np.zeros(8_000, np.float32), phrases["quilter_en.wav"]])
     sim = talon(phrases_have_samples=False, cubeb=cubeb_module(microphone), settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     for _ in range(3):  # Talon's phrases keep coming with words but no "samples"
         sim.speak(None)
     assert sim.wait_until(lambda: sim.typed, 60)
     assert "quilter" in sim.text.lower()
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert not sim.cubeb.streams[0].running.is_set()  # the microphone is released on stop
 
 
 def test_no_audio_and_no_microphone_stream_says_so_and_stops(talon, story):
     sim = talon(phrases_have_samples=False)
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     for _ in range(3):
         sim.speak(None)
     assert sim.wait_until(lambda: sim.notifications, 10)
@@ -138,7 +137,7 @@ def test_reloading_files_mid_transcription_keeps_one_model_one_hook_one_worker(t
         sim = talon(reload_clears_callbacks=clears)
         story.ready(sim)
         loads = models.load_count()
-        sim.press(HOTKEY)
+        sim.press(story.hotkey)
         sim.speak(phrases["consulat_fr.wav"])
         for name in ("superwhisper2/plugin.py", "superwhisper2/session.py", "superwhisper2/capture.py",
                      "superwhisper2/engine/models.py", "superwhisper2/overlay.py"):
@@ -167,7 +166,7 @@ def test_talon_exits_and_the_worker_ends_within_a_second(talon, story):
 
 def test_the_overlay_shows_loading_then_listening_then_the_text_and_its_latency(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     lines = sim.overlay_lines()
     assert lines and ("Loading model…" in lines[0] or "Listening" in lines[0])
     story.ready(sim)
@@ -179,7 +178,7 @@ def test_the_overlay_shows_loading_then_listening_then_the_text_and_its_latency(
     shown = [line for line in lines if line.startswith("…")]
     assert shown and shown[0].endswith("gospel.") and (" " + shown[0][1:-1]) in sim.document, lines  # cut at a word
     assert lines[-1].endswith(" ms")
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.settle()
     assert sim.overlay_lines() == []  # hidden when idle
 
@@ -187,9 +186,9 @@ def test_the_overlay_shows_loading_then_listening_then_the_text_and_its_latency(
 def test_text_waits_until_the_hotkeys_modifiers_are_released(talon, phrases, story):
     sim = talon(modifier_hold_seconds=0.25, settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
-    sim.press(HOTKEY)  # stop at once: the phrase is typed after the modifiers are up
+    sim.press(story.hotkey)  # stop at once: the phrase is typed after the modifiers are up
     assert sim.wait_until(lambda: sim.typed, 60)
     assert sim.violations == []
 
@@ -197,7 +196,7 @@ def test_text_waits_until_the_hotkeys_modifiers_are_released(talon, phrases, sto
 def test_dictation_stops_by_itself_after_the_auto_stop_silence(talon, story):
     sim = talon(settings={"user.whisper_auto_stop": 2.0}, modifier_hold_seconds=0.1)
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert "user.whisper" in sim.modes
     assert sim.wait_until(lambda: sim.modes == {"command"}, 10)
 
@@ -208,7 +207,7 @@ def test_changing_the_model_setting_reloads_the_model_in_the_background(talon, t
     sim.set_setting("user.whisper_model", str(tiny_model_dir))
     assert sim.wait_until(lambda: story.session().keeper.model is not None
                           and Path(story.session().keeper.model.path) == tiny_model_dir, 30)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     assert sim.wait_until(lambda: sim.typed, 60)
     assert "quilter" in sim.text.lower()

@@ -7,8 +7,6 @@ import shutil
 import sys
 import time
 from pathlib import Path
-
-HOTKEY = "super-shift-v"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -21,7 +19,7 @@ def _plugin_copy(tmp_path: Path) -> Path:
     return copy
 
 
-def test_packages_installed_for_another_python_are_named_with_the_exact_command_and_nothing_loads(tmp_path):
+def test_packages_installed_for_another_python_are_named_with_the_exact_command_and_nothing_loads(tmp_path, story):
     """Talon was updated from 3.13 to this Python: its wheels must not be loaded, the user is told what
     to run (built from Talon's own Python), and no model load is attempted (no ImportError later)."""
     sys.path.insert(0, str(REPO))
@@ -46,7 +44,7 @@ def test_packages_installed_for_another_python_are_named_with_the_exact_command_
         command = packages.command_line(packages.installer_command(installed_at, packages.talon_python()))
         assert "Python 3.13" in told[0]["body"] and command in told[0]["body"], told[0]["body"]
         assert str(other) not in sys.path
-        sim.press(HOTKEY)  # the user tries anyway: told again, nothing starts, nothing loads
+        sim.press(story.hotkey)  # the user tries anyway: told again, nothing starts, nothing loads
         sim.settle()
         assert "user.whisper" not in sim.modes
         assert run.session.keeper.loading is None and run.session.keeper.model is None
@@ -96,7 +94,7 @@ def test_the_first_download_shows_progress_survives_a_drop_and_types_what_was_sa
                drop_after=(base_model_dir / "model.bin").stat().st_size // 2) as hub, hub.online():
         sim = talon(settings={"user.whisper_model": "base", "user.whisper_model_dir": str(tmp_path / "models"),
                               "user.whisper_device": "cpu"})
-        sim.press(HOTKEY)
+        sim.press(story.hotkey)
         sim.speak(phrases["consulat_fr.wav"])  # said while the model downloads: it waits
         seen = []
         while story.session().keeper.model is None and len(seen) < 600:

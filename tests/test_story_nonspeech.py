@@ -1,8 +1,6 @@
 """Only speech becomes text: a French dictation with a song, humming, breathing and typing between
 the sentences types exactly the sentences; each sound is refused with a reason, and "whisper
 retry" hears the refused ones again and types what Whisper makes of them."""
-
-HOTKEY = "super-shift-v"
 SENTENCES = ["stp_fr_allume_la_lumi_re_dans_la_chambre_jlo_or.wav", "fleurs_fr_004.wav"]
 # Refused with the widest margins on the dev corpus (docs/BENCHMARKS.md): a loop of the same words
 # (humming, breathing), another language heard where Whisper suspects no speech (a Spanish song),
@@ -26,12 +24,12 @@ def test_sounds_between_sentences_type_nothing_and_whisper_retry_hears_them_agai
         bare.append(" ".join(segment.text for segment in segments))
     sim = talon(settings={"user.whisper_min_window": 0})  # the default full window: the gates' own path
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     for name in [SENTENCES[0], *SOUNDS[:2], SENTENCES[1], *SOUNDS[2:]]:
         done = story.finished()
         sim.speak(audio[name])
         assert sim.wait_until(lambda: story.finished() > done, 120), name
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.settle(quiet=0.5)
     reference = " ".join(r.text for r in sentences)
     one_word = 1 / len(corpus.normalise(reference, "fr").split())

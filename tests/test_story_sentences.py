@@ -8,8 +8,6 @@ the phrases heard alone.
 """
 
 import re
-
-HOTKEY = "super-shift-v"
 CASES = [("jfk_en.flac", "en"), ("consulat_fr.wav", "fr"), ("quilter_en.wav", "en")]
 
 
@@ -54,7 +52,7 @@ def test_a_sentence_said_with_pauses_is_typed_as_one_sentence(case, talon, phras
 def test_the_closing_mark_waits_for_the_next_phrase_then_comes_after_a_pause(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en", "user.whisper_join_pause": 1.0})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     text = story.typed(sim)
     assert text.endswith("gospel")  # the full stop waits: the next phrase may go on with the sentence
@@ -77,7 +75,7 @@ def test_after_the_vocabulary_changes_earlier_text_does_not_hold_the_next_phrase
     sim = talon(settings={"user.whisper_language": "en", "user.whisper_join_pause": 3.0,
                           "user.whisper_context_chars": 200})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(story.load("kubernetes.wav"))
     story.typed(sim)  # base hears "Cuba needs" here (not every CPU the same)
     _user_list(sim, "vocabulary", ["Kubernetes"])  # added while dictating
@@ -89,7 +87,7 @@ def test_after_the_vocabulary_changes_earlier_text_does_not_hold_the_next_phrase
 def test_a_phrase_whisper_was_unsure_of_is_not_the_next_ones_context(talon, story):
     sim = talon(settings={"user.whisper_join_pause": 3.0, "user.whisper_context_chars": 200})  # French: the English phrase below comes out, but Whisper is unsure of it
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(story.load("kubernetes.wav"))
     story.typed(sim)
     session = story.session()

@@ -8,8 +8,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-HOTKEY = "super-shift-v"
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -30,14 +28,14 @@ def test_settings_from_the_users_own_file_hold_for_the_whole_dictation(talon, ph
     sim = talon(settings={"user.whisper_language": "en"})  # the fixture writes a header-less user file
     story.ready(sim)
     loads, model = models.load_count(), story.session().keeper.model
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert sim.setting("user.whisper_language") == "fr"  # Talon: the user's file is off while dictating
     sim.speak(phrases["quilter_en.wav"])
     story.typed(sim, 1)
     time.sleep(2.5)  # the settings poll runs every 2 s
     sim.speak(phrases["quilter_en.wav"])
     story.typed(sim, 2)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert [entry["language"] for entry in story.records()] == ["en", "en"]
     assert story.pieces()[-1].lower().count("quilter") == 1
     assert models.load_count() == loads and story.session().keeper.model is model
@@ -51,16 +49,16 @@ def test_the_readmes_per_application_example_applies_while_dictating_in_that_app
     sim = talon(app_exe="code.exe")
     sim.add_user_file("per_app_language.talon", examples[0])  # as written in the README
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     story.typed(sim, 1)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert story.records()[-1]["language"] == "en" and "quilter" in story.pieces()[-1].lower()
     sim.app_exe = "thunderbird.exe"  # elsewhere, the default (French) applies again
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["consulat_fr.wav"])
     story.typed(sim, 2)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert story.records()[-1]["language"] == "fr"
 
 
@@ -95,7 +93,7 @@ def test_whisper_stop_at_the_end_of_an_utterance_types_the_words_before_and_stop
     for chain in (True, False):  # Talon runs <phrase> then `whisper stop`, or one <phrase>
         sim = talon(chain_commands=chain, settings={"user.whisper_language": "en"})
         story.ready(sim)
-        sim.press(HOTKEY)
+        sim.press(story.hotkey)
         audio, words, times = _sentence_then_stop(phrases)
         sim.speak(audio, words=words, word_times=times)
         assert sim.wait_until(lambda: "user.whisper" not in sim.modes, 10), chain  # stopped at once
@@ -110,7 +108,7 @@ def test_whisper_stop_at_the_end_of_an_utterance_types_the_words_before_and_stop
 def test_whisper_cancel_at_the_end_of_an_utterance_drops_it_and_stops(talon, phrases, story):
     sim = talon(chain_commands=True, settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"], words="mister quilter is the apostle whisper cancel")
     assert sim.wait_until(lambda: sim.modes == {"command"}, 10)
     sim.settle(quiet=1.0)
@@ -136,7 +134,7 @@ def test_a_phrase_without_audio_is_skipped_and_nothing_is_typed_twice(talon, phr
     microphone = np.concatenate([np.zeros(8_000, np.float32), phrases["quilter_en.wav"]])
     sim = talon(cubeb=cubeb_module(microphone), settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(None, words="cough")  # Talon attached no samples to this one
     sim.speak(phrases["quilter_en.wav"])
     sim.speak(phrases["quilter_en.wav"])
@@ -150,7 +148,7 @@ def test_a_phrase_without_audio_is_skipped_and_nothing_is_typed_twice(talon, phr
 def test_without_a_microphone_stream_one_phrase_without_audio_does_not_end_dictation(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})  # no talon.lib.cubeb at all
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(None, words="cough")
     sim.speak(phrases["quilter_en.wav"])
     assert "quilter" in story.typed(sim, 1).lower()
@@ -184,12 +182,12 @@ def test_reloading_any_file_mid_dictation_keeps_one_session_worker_hook_model_an
         sim = talon(reload_in_place=in_place, settings={"user.whisper_language": "en"})
         story.ready(sim)
         loads, session = models.load_count(), story.session()
-        sim.press(HOTKEY)
+        sim.press(story.hotkey)
         for index, name in enumerate(files):
             sim.speak(phrases["quilter_en.wav"])
             sim.reload("superwhisper2/superwhisper2/" + name)  # while the phrase is in flight
             story.typed(sim, index + 1)
-        sim.press(HOTKEY)
+        sim.press(story.hotkey)
         assert story.session() is session and type(session).__name__ == "Session"
         assert sim.document.lower().count("quilter") == len(files), sim.document
         assert all(piece.lower().count("quilter") == 1 for piece in story.pieces()), story.pieces()
@@ -206,7 +204,7 @@ def test_talon_exits_promptly_during_a_transcription_and_during_a_model_load(tal
 
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     long = np.concatenate([phrases["jfk_en.flac"]] * 2)
     sim.speak(long)
     assert sim.wait_until(lambda: story.session().pipeline.processing, 30)

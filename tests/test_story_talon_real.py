@@ -2,199 +2,201 @@
 rejected phrases, any start mode, keys let go in any order, "whisper undo" said mid-phrase, the
 doctor during a CUDA failure, and reloads that drop a file's timers and windows."""
 
-import itertools
-import time
-from dataclasses import replace
+import sys
 
-import numpy as np
-import pytest
+if "pytest" in sys.modules:  # Talon imports every .py, this one too: under Talon it defines nothing
 
-HOTKEY = "super-shift-v"
+    import itertools
+    import time
+    from dataclasses import replace
 
-
-# -- 1. phrase callbacks run on Talon's thread: nothing there may block ---------------------------
-
-def test_talons_thread_is_never_held_while_the_microphone_stream_starts_and_stops(talon, phrases, story):
-    """A Talon that gives no audio: the plugin reads the microphone itself. cubeb's start and stop
-    block for a while here; Talon's thread (phrase callbacks, actions, cron) must not wait on them."""
-    from talon_sim import cubeb_module
-
-    microphone = np.concatenate([np.zeros(8_000, np.float32), phrases["quilter_en.wav"]])
-    sim = talon(phrases_have_samples=False, cubeb=cubeb_module(microphone, blocking_seconds=1.5),
-                settings={"user.whisper_language": "en"}, modifier_hold_seconds=0.1)
-    story.ready(sim)
-    sim.press(HOTKEY)
-    for _ in range(3):  # Talon recognised words, yet gave no samples: it gives no audio at all
-        sim.speak(None)
-    assert sim.wait_until(lambda: "quilter" in sim.text.lower(), 60)
-    sim.press(HOTKEY)
-    sim.settle(quiet=2.0)
-    assert max(sim.main_task_seconds) < 0.5, sorted(sim.main_task_seconds)[-3:]
-    assert sim.cubeb.streams[0].device == "device-0"  # a device that exists
-    assert not sim.cubeb.streams[0].running.is_set()  # released when dictation stopped
-    assert sim.errors == [] and sim.violations == []
+    import numpy as np
+    import pytest
 
 
-# -- 2. rejected phrases ---------------------------------------------------------------------------
+    # -- 1. phrase callbacks run on Talon's thread: nothing there may block ---------------------------
 
-@pytest.mark.parametrize("samples_on_rejected", [False, True])
-def test_coughs_talon_rejects_are_nothing_heard_and_dictation_goes_on(talon, phrases, story, samples_on_rejected):
-    from talon_sim import cubeb_module
+    def test_talons_thread_is_never_held_while_the_microphone_stream_starts_and_stops(talon, phrases, story):
+        """A Talon that gives no audio: the plugin reads the microphone itself. cubeb's start and stop
+        block for a while here; Talon's thread (phrase callbacks, actions, cron) must not wait on them."""
+        from talon_sim import cubeb_module
 
-    noise = phrases["noise_only.wav"][:16_000]
-    sim = talon(samples_on_rejected=samples_on_rejected, cubeb=cubeb_module(np.zeros(16_000, np.float32)),
-                settings={"user.whisper_language": "en"})
-    story.ready(sim)
-    sim.press(HOTKEY)
-    sim.speak(phrases["quilter_en.wav"])
-    for _ in range(4):  # coughs: Talon matched no words (and may attach no samples)
-        sim.speak(noise, rejected=True)
-    sim.speak(phrases["quilter_en.wav"])
-    assert sim.wait_until(lambda: sim.document.lower().count("quilter") == 2, 90), sim.document
-    sim.settle(quiet=0.5)
-    assert "user.whisper" in sim.modes and sim.notifications == []
-    assert sim.cubeb.streams == []  # never switched to its own microphone
-    assert sim.document.lower().count("quilter") == 2
-
-
-# -- 3. Talon may start in any mode ----------------------------------------------------------------
-
-@pytest.mark.parametrize("mode", ["sleep", "dictation"])
-def test_talon_started_outside_command_mode_loads_no_model_until_the_users_settings_apply(
-        talon, tiny_model_dir, story, mode):
-    """The user's header-less settings file names a local model; it applies in command mode only.
-    Until Talon is in command mode no model is loaded or downloaded (the default is 1.6 GB)."""
-    from superwhisper2.engine import models
-
-    loads = models.load_count()
-    sim = talon(mode=mode, settings={"user.whisper_model": str(tiny_model_dir)})
-    time.sleep(2.5)  # start-up, and a settings poll
-    sim.settle()
-    keeper = story.session().keeper
-    assert keeper.model is None and keeper.loading is None and keeper.error is None
-    assert models.load_count() == loads and sim.notifications == []
-    sim.modes = {"command"}  # the user says "wake up": the user's file applies, the poll reads it
-    assert sim.wait_until(lambda: keeper.model is not None, 30), sim.notifications
-    assert keeper.model.path == str(tiny_model_dir)
+        microphone = np.concatenate([np.zeros(8_000, np.float32), phrases["quilter_en.wav"]])
+        sim = talon(phrases_have_samples=False, cubeb=cubeb_module(microphone, blocking_seconds=1.5),
+                    settings={"user.whisper_language": "en"}, modifier_hold_seconds=0.1)
+        story.ready(sim)
+        sim.press(story.hotkey)
+        for _ in range(3):  # Talon recognised words, yet gave no samples: it gives no audio at all
+            sim.speak(None)
+        assert sim.wait_until(lambda: "quilter" in sim.text.lower(), 60)
+        sim.press(story.hotkey)
+        sim.settle(quiet=2.0)
+        assert max(sim.main_task_seconds) < 0.5, sorted(sim.main_task_seconds)[-3:]
+        assert sim.cubeb.streams[0].device == "device-0"  # a device that exists
+        assert not sim.cubeb.streams[0].running.is_set()  # released when dictation stopped
+        assert sim.errors == [] and sim.violations == []
 
 
-# -- 4. the hotkey -----------------------------------------------------------------------------------
+    # -- 2. rejected phrases ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode", ["command", "dictation", "sleep"])
-def test_the_hotkeys_key_down_never_reaches_windows(talon, story, mode):
-    """PowerToys' Advanced Paste has the same keys: Talon must consume the chord in every mode
-    it is bound in, whatever the user's setting for sleep mode."""
-    sim = talon(mode=mode, modifier_hold_seconds=0.1)
-    sim.settle()
-    for _ in range(2):
-        sim.press(HOTKEY)
-        sim.settle()
-    assert HOTKEY not in sim.passed and HOTKEY + ":up" not in sim.passed, sim.passed
-    assert sim.modes == {mode}  # sleep: the setting is off, nothing started
+    @pytest.mark.parametrize("samples_on_rejected", [False, True])
+    def test_coughs_talon_rejects_are_nothing_heard_and_dictation_goes_on(talon, phrases, story, samples_on_rejected):
+        from talon_sim import cubeb_module
 
-
-def test_dictation_toggles_once_per_press_in_whatever_order_the_keys_come_up(talon, story):
-    sim = talon(modifier_hold_seconds=0.1, modifier_lag_seconds=0.3)
-    story.ready(sim)
-    for order in itertools.permutations(("super", "shift", "v")):
-        sim.facts = replace(sim.facts, release_order=order)
-        sim.press(HOTKEY)
-        assert sim.modes == {"user.whisper"}, order  # on at once, even if Talon never reports the :up
-        sim.settle()
-        sim.press(HOTKEY)
-        sim.settle()
-        assert sim.modes == {"command"}, order
-    assert sim.errors == []
-
-
-@pytest.mark.parametrize("os_key_state", [True, False])
-def test_nothing_is_typed_while_win_shift_or_v_is_down(talon, phrases, story, os_key_state):
-    """Keys held longer than the type delay, let go in any order, a phrase in flight. Without the
-    system's word on the keys (os_key_state False), typing waits for Talon's :up and the delay."""
-    sim = talon(modifier_hold_seconds=None, modifier_lag_seconds=1.0, seed=3, os_key_state=os_key_state,
-                settings={"user.whisper_language": "en"})
-    story.ready(sim)
-    for _ in range(3):
-        sim.press(HOTKEY)
+        noise = phrases["noise_only.wav"][:16_000]
+        sim = talon(samples_on_rejected=samples_on_rejected, cubeb=cubeb_module(np.zeros(16_000, np.float32)),
+                    settings={"user.whisper_language": "en"})
+        story.ready(sim)
+        sim.press(story.hotkey)
         sim.speak(phrases["quilter_en.wav"])
-        sim.press(HOTKEY)  # stop at once, keys held while the phrase is transcribed
-    story.typed(sim, 3)
-    sim.settle(quiet=0.5)
-    assert sim.document.lower().count("quilter") == 3
-    if os_key_state:  # where the system can be asked, never; without it, as long as Talon's :up came
-        assert sim.violations == [], (sim.violations, sim.keyboard.orders)
-    assert sim.errors == []
+        for _ in range(4):  # coughs: Talon matched no words (and may attach no samples)
+            sim.speak(noise, rejected=True)
+        sim.speak(phrases["quilter_en.wav"])
+        assert sim.wait_until(lambda: sim.document.lower().count("quilter") == 2, 90), sim.document
+        sim.settle(quiet=0.5)
+        assert "user.whisper" in sim.modes and sim.notifications == []
+        assert sim.cubeb.streams == []  # never switched to its own microphone
+        assert sim.document.lower().count("quilter") == 2
 
 
-# -- 5. "whisper undo" while a phrase is being transcribed -----------------------------------------
+    # -- 3. Talon may start in any mode ----------------------------------------------------------------
 
-def test_whisper_undo_said_while_a_phrase_is_transcribed_removes_that_phrase(talon, phrases, story):
-    sim = talon(settings={"user.whisper_language": "en"}, modifier_hold_seconds=0.1)
-    story.ready(sim)
-    sim.press(HOTKEY)
-    sim.speak(phrases["quilter_en.wav"])
-    story.typed(sim, 1)
-    typed = sim.document
-    sim.speak(phrases["jfk_en.flac"])  # in flight...
-    assert sim.speak(words="whisper undo").ran == ["user.whisper_undo"]  # ...when the user takes it back
-    assert sim.wait_until(lambda: len(story.records()) == 2, 60)
-    sim.settle(quiet=0.5)
-    assert sim.document == typed and sim.keys == []  # the sentence before stays; nothing was deleted
-    assert story.records()[-1]["outcome"] == "cancelled"
+    @pytest.mark.parametrize("mode", ["sleep", "dictation"])
+    def test_talon_started_outside_command_mode_loads_no_model_until_the_users_settings_apply(
+            talon, tiny_model_dir, story, mode):
+        """The user's header-less settings file names a local model; it applies in command mode only.
+        Until Talon is in command mode no model is loaded or downloaded (the default is 1.6 GB)."""
+        from superwhisper2.engine import models
 
-
-# -- 6. the doctor during a CUDA failure -------------------------------------------------------------
-
-def test_whisper_doctor_after_cuda_failed_leaves_the_dictation_its_model(talon, tiny_model_dir, phrases, story):
-    sim = talon(settings={"user.whisper_cpu_fallback_model": str(tiny_model_dir), "user.whisper_language": "en",
-                          "user.whisper_device": "auto"}, modifier_hold_seconds=0.1)  # auto: the CPU here
-    story.ready(sim)
-    model = story.session().keeper.model
-    model.device = "cuda"  # the engine's device fails as CUDA does
-    from conftest import BrokenDevice
-
-    model.whisper.model = BrokenDevice(model.whisper.model)
-    sim.press(HOTKEY)
-    sim.speak(phrases["quilter_en.wav"])
-    story.typed(sim, 1)  # typed by the CPU fallback
-    fallback = story.session().keeper.model
-    sim.press(HOTKEY)
-    assert sim.speak(words="whisper doctor").ran == ["user.whisper_doctor"]
-    assert sim.wait_until(lambda: any("doctor" in n["title"] for n in sim.notifications), 120)
-    assert story.session().keeper.model is fallback and not fallback.released
-    sim.press(HOTKEY)
-    sim.speak(phrases["quilter_en.wav"])
-    assert "quilter" in story.typed(sim, 2, timeout=60).lower().split("gospel", 1)[1]
-
-
-def test_a_model_released_under_a_phrase_is_loaded_again_and_the_phrase_typed(talon, phrases, story):
-    from superwhisper2.engine import models
-
-    sim = talon(settings={"user.whisper_language": "en"}, modifier_hold_seconds=0.1)
-    story.ready(sim)
-    models.release(story.session().keeper.model)  # freed by mistake, while dictating
-    sim.press(HOTKEY)
-    sim.speak(phrases["quilter_en.wav"])
-    assert "quilter" in story.typed(sim, 1, timeout=60).lower()
-
-
-# -- 7. reloads drop a file's timers and windows -----------------------------------------------------
-
-@pytest.mark.parametrize("job_owner", ["caller", "callback"])
-def test_reloading_any_one_file_keeps_the_overlay_the_auto_stop_and_the_settings_poll(
-        talon, tiny_model_dir, story, job_owner):
-    files = ["overlay.py", "session.py", "runtime.py", "plugin.py", "typist.py", "pipeline.py"]
-    sim = talon(job_owner=job_owner, settings={"user.whisper_auto_stop": 2.0}, modifier_hold_seconds=0.1)
-    story.ready(sim)
-    for name in files:
-        sim.press(HOTKEY)
-        sim.reload("superwhisper2/superwhisper2/" + name)  # Talon drops its cron jobs and imgui windows
+        loads = models.load_count()
+        sim = talon(mode=mode, settings={"user.whisper_model": str(tiny_model_dir)})
+        time.sleep(2.5)  # start-up, and a settings poll
         sim.settle()
-        assert sim.overlay_lines()[:1] == ["Whisper: Listening"], (name, sim.overlay_lines())
-        assert sim.wait_until(lambda: sim.modes == {"command"}, 10), name  # the auto-stop still runs
+        keeper = story.session().keeper
+        assert keeper.model is None and keeper.loading is None and keeper.error is None
+        assert models.load_count() == loads and sim.notifications == []
+        sim.modes = {"command"}  # the user says "wake up": the user's file applies, the poll reads it
+        assert sim.wait_until(lambda: keeper.model is not None, 30), sim.notifications
+        assert keeper.model.path == str(tiny_model_dir)
+
+
+    # -- 4. the hotkey -----------------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("mode", ["command", "dictation", "sleep"])
+    def test_the_hotkeys_key_down_never_reaches_windows(talon, story, mode):
+        """PowerToys' Advanced Paste has the same keys: Talon must consume the chord in every mode
+        it is bound in, whatever the user's setting for sleep mode."""
+        sim = talon(mode=mode, modifier_hold_seconds=0.1)
         sim.settle()
-        assert sim.overlay_lines() == [], name
-    sim.set_setting("user.whisper_model", str(tiny_model_dir))  # the settings poll still runs
-    assert sim.wait_until(lambda: story.session().keeper.model is not None
-                          and story.session().keeper.model.path == str(tiny_model_dir), 30)
-    assert sim.errors == [], sim.log
+        for _ in range(2):
+            sim.press(story.hotkey)
+            sim.settle()
+        assert story.hotkey not in sim.passed and story.hotkey + ":up" not in sim.passed, sim.passed
+        assert sim.modes == {mode}  # sleep: the setting is off, nothing started
+
+
+    def test_dictation_toggles_once_per_press_in_whatever_order_the_keys_come_up(talon, story):
+        sim = talon(modifier_hold_seconds=0.1, modifier_lag_seconds=0.3)
+        story.ready(sim)
+        for order in itertools.permutations(("super", "shift", "v")):
+            sim.facts = replace(sim.facts, release_order=order)
+            sim.press(story.hotkey)
+            assert sim.modes == {"user.whisper"}, order  # on at once, even if Talon never reports the :up
+            sim.settle()
+            sim.press(story.hotkey)
+            sim.settle()
+            assert sim.modes == {"command"}, order
+        assert sim.errors == []
+
+
+    @pytest.mark.parametrize("os_key_state", [True, False])
+    def test_nothing_is_typed_while_win_shift_or_v_is_down(talon, phrases, story, os_key_state):
+        """Keys held longer than the type delay, let go in any order, a phrase in flight. Without the
+        system's word on the keys (os_key_state False), typing waits for Talon's :up and the delay."""
+        sim = talon(modifier_hold_seconds=None, modifier_lag_seconds=1.0, seed=3, os_key_state=os_key_state,
+                    settings={"user.whisper_language": "en"})
+        story.ready(sim)
+        for _ in range(3):
+            sim.press(story.hotkey)
+            sim.speak(phrases["quilter_en.wav"])
+            sim.press(story.hotkey)  # stop at once, keys held while the phrase is transcribed
+        story.typed(sim, 3)
+        sim.settle(quiet=0.5)
+        assert sim.document.lower().count("quilter") == 3
+        if os_key_state:  # where the system can be asked, never; without it, as long as Talon's :up came
+            assert sim.violations == [], (sim.violations, sim.keyboard.orders)
+        assert sim.errors == []
+
+
+    # -- 5. "whisper undo" while a phrase is being transcribed -----------------------------------------
+
+    def test_whisper_undo_said_while_a_phrase_is_transcribed_removes_that_phrase(talon, phrases, story):
+        sim = talon(settings={"user.whisper_language": "en"}, modifier_hold_seconds=0.1)
+        story.ready(sim)
+        sim.press(story.hotkey)
+        sim.speak(phrases["quilter_en.wav"])
+        story.typed(sim, 1)
+        typed = sim.document
+        sim.speak(phrases["jfk_en.flac"])  # in flight...
+        assert sim.speak(words="whisper undo").ran == ["user.whisper_undo"]  # ...when the user takes it back
+        assert sim.wait_until(lambda: len(story.records()) == 2, 60)
+        sim.settle(quiet=0.5)
+        assert sim.document == typed and sim.keys == []  # the sentence before stays; nothing was deleted
+        assert story.records()[-1]["outcome"] == "cancelled"
+
+
+    # -- 6. the doctor during a CUDA failure -------------------------------------------------------------
+
+    def test_whisper_doctor_after_cuda_failed_leaves_the_dictation_its_model(talon, tiny_model_dir, phrases, story):
+        sim = talon(settings={"user.whisper_cpu_fallback_model": str(tiny_model_dir), "user.whisper_language": "en",
+                              "user.whisper_device": "auto"}, modifier_hold_seconds=0.1)  # auto: the CPU here
+        story.ready(sim)
+        model = story.session().keeper.model
+        model.device = "cuda"  # the engine's device fails as CUDA does
+        from conftest import BrokenDevice
+
+        model.whisper.model = BrokenDevice(model.whisper.model)
+        sim.press(story.hotkey)
+        sim.speak(phrases["quilter_en.wav"])
+        story.typed(sim, 1)  # typed by the CPU fallback
+        fallback = story.session().keeper.model
+        sim.press(story.hotkey)
+        assert sim.speak(words="whisper doctor").ran == ["user.whisper_doctor"]
+        assert sim.wait_until(lambda: any("doctor" in n["title"] for n in sim.notifications), 120)
+        assert story.session().keeper.model is fallback and not fallback.released
+        sim.press(story.hotkey)
+        sim.speak(phrases["quilter_en.wav"])
+        assert "quilter" in story.typed(sim, 2, timeout=60).lower().split("gospel", 1)[1]
+
+
+    def test_a_model_released_under_a_phrase_is_loaded_again_and_the_phrase_typed(talon, phrases, story):
+        from superwhisper2.engine import models
+
+        sim = talon(settings={"user.whisper_language": "en"}, modifier_hold_seconds=0.1)
+        story.ready(sim)
+        models.release(story.session().keeper.model)  # freed by mistake, while dictating
+        sim.press(story.hotkey)
+        sim.speak(phrases["quilter_en.wav"])
+        assert "quilter" in story.typed(sim, 1, timeout=60).lower()
+
+
+    # -- 7. reloads drop a file's timers and windows -----------------------------------------------------
+
+    @pytest.mark.parametrize("job_owner", ["caller", "callback"])
+    def test_reloading_any_one_file_keeps_the_overlay_the_auto_stop_and_the_settings_poll(
+            talon, tiny_model_dir, story, job_owner):
+        files = ["overlay.py", "session.py", "runtime.py", "plugin.py", "typist.py", "pipeline.py"]
+        sim = talon(job_owner=job_owner, settings={"user.whisper_auto_stop": 2.0}, modifier_hold_seconds=0.1)
+        story.ready(sim)
+        for name in files:
+            sim.press(story.hotkey)
+            sim.reload("superwhisper2/superwhisper2/" + name)  # Talon drops its cron jobs and imgui windows
+            sim.settle()
+            assert sim.overlay_lines()[:1] == ["Whisper: Listening"], (name, sim.overlay_lines())
+            assert sim.wait_until(lambda: sim.modes == {"command"}, 10), name  # the auto-stop still runs
+            sim.settle()
+            assert sim.overlay_lines() == [], name
+        sim.set_setting("user.whisper_model", str(tiny_model_dir))  # the settings poll still runs
+        assert sim.wait_until(lambda: story.session().keeper.model is not None
+                              and story.session().keeper.model.path == str(tiny_model_dir), 30)
+        assert sim.errors == [], sim.log

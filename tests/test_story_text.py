@@ -4,8 +4,6 @@ import json
 import sys
 from pathlib import Path
 
-HOTKEY = "super-shift-v"
-
 
 def _history(sim):
     path = Path(sim.user_dir).parent / "superwhisper2" / "history.jsonl"  # Talon's home, beside user/
@@ -15,7 +13,7 @@ def _history(sim):
 def test_every_transcription_is_in_the_history_in_talons_home_and_nothing_else_is_written(talon, phrases, story):
     sim = talon()
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["consulat_fr.wav"])
     story.typed(sim)
     records = _history(sim)
@@ -30,7 +28,7 @@ def test_the_history_survives_an_insertion_that_raises(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
     sim.insert_error = RuntimeError("the focused window went away")
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     assert sim.wait_until(lambda: any("Could not type" in n["title"] for n in sim.notifications), 60)
     assert "paste last" in sim.notifications[-1]["body"]
@@ -43,7 +41,7 @@ def test_the_history_survives_an_insertion_that_raises(talon, phrases, story):
 def test_whisper_undo_sends_exactly_the_backspaces_of_the_last_phrase(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     sim.speak(phrases["jfk_en.flac"])
     both = story.typed(sim, 2)
@@ -61,7 +59,7 @@ def test_whisper_undo_sends_exactly_the_backspaces_of_the_last_phrase(talon, phr
 def test_switching_language_by_voice(talon, phrases, transcripts, wer, story):
     sim = talon()  # French by default
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert sim.speak(words="whisper language english").ran == ["user.whisper_language"]
     sim.speak(phrases["quilter_en.wav"])
     assert wer(transcripts["quilter_en.wav"]["text"], story.typed(sim)) <= 0.10
@@ -77,7 +75,7 @@ def test_switching_language_by_voice(talon, phrases, transcripts, wer, story):
 def test_auto_detection_keeps_the_first_phrases_language_unless_another_wins_clearly(talon, phrases, story):
     sim = talon(settings={"user.whisper_language": "auto"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["consulat_fr.wav"])
     story.typed(sim)
     assert story.session().pipeline.sticky_language == "fr"
@@ -127,13 +125,13 @@ def _user_list(sim, name, entries):
 def test_a_vocabulary_word_corrects_what_the_plain_model_gets_wrong(talon, story):
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(story.load("kubernetes.wav"))
     plain = story.typed(sim)
     assert "Kubernetes" not in plain  # base hears "Cuba needs"
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     _user_list(sim, "vocabulary", ["Kubernetes", "Talon"])  # the user adds the words, then dictates again
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(story.load("kubernetes.wav"))
     sim.speak(story.load("talon_settings.wav"))
     story.typed(sim, 3)
@@ -144,7 +142,7 @@ def test_replacements_apply_to_whole_words_keeping_capitals(talon, phrases, stor
     sim = talon(settings={"user.whisper_language": "en"})
     story.ready(sim)
     _user_list(sim, "replacements", ["quilter: Kilter", "middle classes: middle class", "apost: X"])
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.speak(phrases["quilter_en.wav"])
     text = story.typed(sim)
     assert "Kilter" in text and "middle class," in text and "apostle" in text  # "apost" is no whole word

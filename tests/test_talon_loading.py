@@ -3,7 +3,6 @@
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-HOTKEY = "super-shift-v"
 
 def test_every_python_file_imports_in_talon_with_nothing_started_loaded_or_read():
     """Talon imports tests/ and tools/ too: each file must be harmless without pytest or Whisper."""
@@ -61,24 +60,34 @@ def test_settings_talon_sets_nothing_and_its_comments_uncommented_are_the_defaul
     assert SETTINGS["whisper_model"][1] == "large-v3-turbo" and SETTINGS["whisper_language"][1] == "fr"
 
 
-def test_the_hotkey_works_in_command_dictation_and_whisper_modes_not_in_sleep(talon):
+def test_the_hotkey_is_one_chord_for_talon_the_plugin_and_the_harness(story):
+    from talon_sim import parse_talon_file
+
+    from superwhisper2.keys import HOTKEY
+
+    bound = {key.split(":")[0] for name in ("hotkey.talon", "hotkey_sleep.talon")
+             for key in parse_talon_file(str(REPO / "superwhisper2" / name)).hotkeys}
+    assert bound == {HOTKEY} == {story.hotkey}
+
+
+def test_the_hotkey_works_in_command_dictation_and_whisper_modes_not_in_sleep(talon, story):
     sim = talon()
     for mode in ("command", "dictation", "user.whisper"):
         sim.modes = {mode}
-        assert sim.bindings(HOTKEY) == [[("user.whisper_hotkey_down", [])]], mode
-        assert sim.bindings(HOTKEY + ":up") == [[("user.whisper_hotkey_up", [])]], mode
+        assert sim.bindings(story.hotkey) == [[("user.whisper_hotkey_down", [])]], mode
+        assert sim.bindings(story.hotkey + ":up") == [[("user.whisper_hotkey_up", [])]], mode
     sim.modes = {"sleep"}
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     sim.settle()
     assert sim.modes == {"sleep"}  # the setting is off by default
 
 
-def test_the_hotkey_wakes_from_sleep_when_the_setting_says_so(talon):
+def test_the_hotkey_wakes_from_sleep_when_the_setting_says_so(talon, story):
     sim = talon(settings={"user.whisper_hotkey_in_sleep": True})
     sim.modes = {"sleep"}
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert sim.modes == {"user.whisper"}
-    sim.press(HOTKEY)
+    sim.press(story.hotkey)
     assert sim.modes == {"sleep"}
 
 
