@@ -187,12 +187,13 @@ class Bench:
         import jiwer
         from talon_sim import import_report
 
+        from superwhisper2.engine.audio import SAMPLE_RATE
         from superwhisper2.engine.stats import percentile
 
         from superwhisper2.engine import models
         from superwhisper2.engine.guard import normalise
 
-        audio_seconds = {path.name: self.samples[path].size / 16_000 for path, _, _ in files}
+        audio_seconds = {path.name: self.samples[path].size / SAMPLE_RATE for path, _, _ in files}
         out: Dict[str, Any] = {
             "model": self.args.model, "settings": self.args.setting, "model_path": self.model_path,
             "device": self.model.device,

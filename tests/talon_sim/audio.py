@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, List
 
+from .facts import TALON_RATE
+
 
 def cut_phrases(samples: Any, timeout: float = 0.3) -> List[Any]:
     """Cut audio into phrases the way Talon's VAD does: a pause longer than `timeout` ends one."""
@@ -21,6 +23,6 @@ WORD_BOUNDARY = {"consulat_fr.wav": 1.93, "quilter_en.wav": 3.2}
 def sentence_pieces(name: str, samples: Any) -> List[Any]:
     """A shared recording as the phrases of one sentence said with pauses."""
     if name in WORD_BOUNDARY:
-        at = int(WORD_BOUNDARY[name] * 16_000)
+        at = int(WORD_BOUNDARY[name] * TALON_RATE)
         return [samples[:at], samples[at:]]
     return cut_phrases(samples)

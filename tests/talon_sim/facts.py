@@ -48,6 +48,8 @@ class Facts:
     os_key_state: bool = True
 
 
+TALON_RATE = 16_000  # phrase audio: float samples, 16 kHz, mono (TALON_FACTS)
+
 FACT_NAMES = frozenset(field.name for field in fields(Facts))
 
 

@@ -7,6 +7,8 @@ import time
 import types
 from typing import Any, Callable, List, Optional, Sequence
 
+from .facts import TALON_RATE
+
 
 def cubeb_module(microphone: Any, chunk: int = 160, speed: float = 10.0, devices: Sequence[str] = ("Microphone",),
                  blocking_seconds: float = 0.0) -> types.ModuleType:
@@ -36,7 +38,7 @@ def cubeb_module(microphone: Any, chunk: int = 160, speed: float = 10.0, devices
             self.thread = threading.Thread(target=self._run, name="cubeb-audio", daemon=True)
 
         def start(self) -> None:
-            if self.params.rate != 16_000 or self.params.channels != 1:
+            if self.params.rate != TALON_RATE or self.params.channels != 1:
                 raise ValueError("this microphone records 16 kHz mono only")
             if self.device is not None and self.device not in [d.devid for d in listed]:
                 raise ValueError(f"no input device {self.device!r}")
@@ -49,13 +51,13 @@ def cubeb_module(microphone: Any, chunk: int = 160, speed: float = 10.0, devices
             self.running.clear()
 
         def _run(self) -> None:
-            audio = np.concatenate([np.asarray(microphone, dtype=np.float32), np.zeros(16_000, dtype=np.float32)])
+            audio = np.concatenate([np.asarray(microphone, dtype=np.float32), np.zeros(TALON_RATE, dtype=np.float32)])
             position = 0
             while self.running.is_set():
                 frames = audio[position:position + chunk] if position < audio.size else np.zeros(chunk, np.float32)
                 position += chunk
                 self.data_cb(self, frames, None)
-                time.sleep(chunk / 16_000 / speed)
+                time.sleep(chunk / TALON_RATE / speed)
 
     class Context:
         def inputs(self) -> List[Any]:

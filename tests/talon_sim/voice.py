@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
+from .facts import TALON_RATE
+
 from .scheduler import on_main_thread
 from .stubs import ParsedPhrase, Word
 from .talon_files import match_rule
@@ -68,7 +70,7 @@ class Voice:
         sequence = [] if rejected else self.match(heard)
         if not sequence:
             phrase.words = []
-        seconds = len(samples) / 16_000 if samples is not None and hasattr(samples, "__len__") else 0.5 * len(heard)
+        seconds = len(samples) / TALON_RATE if samples is not None and hasattr(samples, "__len__") else 0.5 * len(heard)
         if word_times is None:
             step = seconds / max(1, len(phrase.words))
             word_times = [(i * step, (i + 1) * step) for i in range(len(phrase.words))]
