@@ -12,6 +12,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .engine.audio import SAMPLE_RATE
+
 
 @dataclass(frozen=True)
 class Heard:
@@ -27,8 +29,6 @@ class Heard:
 
     @property
     def seconds(self) -> float:
-        from .engine.audio import SAMPLE_RATE
-
         return float(self.samples.size) / SAMPLE_RATE if hasattr(self.samples, "size") else 0.0
 
 

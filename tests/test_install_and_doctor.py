@@ -282,21 +282,31 @@ def test_whisper_doctor_inside_talon_logs_the_report_and_notifies_a_summary(talo
     assert "transcription: heard" in caplog.text
 
 
-def test_the_plugin_puts_the_vendor_folder_on_sys_path_after_talons_own(tmp_path):
-    from talon_sim import import_report
+def test_the_plugin_puts_this_pythons_vendor_folder_on_sys_path_after_talons_own(tmp_path):
+    """Once Talon is ready: this Python's folder, last, so Talon's own numpy wins; nothing at import."""
+    import json
+    import shutil
 
-    root = REPO / "vendor" / ".packages"
-    folder = _packages().vendor_folder(REPO)  # this Python's own folder
-    made = [path for path in (root, folder) if not path.exists()]
-    folder.mkdir(parents=True, exist_ok=True)
+    from talon_sim import Dictation
+
+    packages = _packages()
+    plugin = tmp_path / "plugin"
+    shutil.copytree(REPO / "superwhisper2", plugin / "superwhisper2", ignore=shutil.ignore_patterns("__pycache__"))
+    folder = packages.vendor_folder(plugin)
+    for name in packages.ESSENTIAL:
+        (folder / name).mkdir(parents=True)
+    (folder / packages.MANIFEST).write_text(json.dumps({"layout": packages.LAYOUT, "entries": list(packages.ESSENTIAL)}))
+    before = list(sys.path)
+    run = Dictation.start(str(plugin), str(tmp_path / "talon"), launch=False)
     try:
-        report = import_report(str(REPO))
+        run.talon.start()
+        run.talon.settle()
+        added = [path for path in sys.path if path not in before]
+        assert [os.path.realpath(path) for path in added] == [os.path.realpath(folder)], added
+        assert sys.path[-1] == added[0]  # after Talon's own paths
     finally:
-        for path in reversed(made):
-            path.rmdir()
-    assert report["errors"] == []
-    # last: Talon's numpy wins (the per-Python folder once the plugin uses packages.py, the flat one before)
-    assert report["path_tail"].endswith((os.path.join("vendor", ".packages", folder.name), os.path.join("vendor", ".packages")))
+        run.shutdown()
+        sys.path[:] = before
 
 
 def test_install_model_fetches_through_faster_whisper_into_the_model_folder(tmp_path, tiny_model_dir, monkeypatch):

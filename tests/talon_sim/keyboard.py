@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 if TYPE_CHECKING:
     from .process import Talon
 
+PRESS_GAP = 0.1  # seconds: the quickest a person presses a key again after letting it go
 VIRTUAL_KEYS: Dict[int, str] = {0x5B: "super", 0x5C: "super", 0x10: "shift", 0xA0: "shift", 0xA1: "shift",
                                 0x11: "ctrl", 0x12: "alt", **{code: chr(code).lower() for code in range(0x41, 0x5B)}}
 
@@ -31,6 +32,7 @@ class Keyboard:
         self.orders: List[Tuple[str, ...]] = []  # the order the keys came up in, per press
         self.down: Set[str] = set()
         self.passed: List[str] = []  # key events no active file bound: Windows got them
+        self.released_at = 0.0  # when the last key came up
         self._lock = threading.Lock()
 
     def held(self) -> Set[str]:
@@ -40,6 +42,7 @@ class Keyboard:
     def press(self, chord: str, wait: bool = True) -> None:
         """The user presses `chord` ("super-shift-v") and lets go; with `wait`, return once all is up."""
         talon, facts = self.talon, self.talon.facts
+        time.sleep(max(0.0, self.released_at + PRESS_GAP - time.monotonic()))  # a finger goes up, then down
         keys = chord.split("-")
         hold = facts.modifier_hold_seconds
         hold = talon.random.uniform(0.1, 1.5) if hold is None else hold
@@ -65,6 +68,7 @@ class Keyboard:
         with self._lock:
             modifiers_down = all(k in self.down for k in keys[:-1])
             self.down.discard(key)
+            self.released_at = time.monotonic()
         try:
             if key == keys[-1] and modifiers_down:
                 self._event(chord + ":up")

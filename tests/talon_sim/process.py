@@ -105,6 +105,8 @@ class Talon:
                 self._saved_modules[name] = sys.modules[name]
         if self.unavailable:  # packages Talon's Python lacks stay unavailable for its whole life
             sys.meta_path.insert(0, Unavailable(self.unavailable))
+            for name in [n for n in sys.modules if n.split(".")[0] in self.unavailable]:
+                self._saved_modules[name] = sys.modules.pop(name)  # this process never imported them
         sys.modules["talon"] = self._talon_pkg
         sys.modules["talon.lib"] = self._talon_pkg.lib
         if not getattr(_run_pending_at_exit, "registered", False):
