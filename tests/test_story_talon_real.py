@@ -185,7 +185,10 @@ if "pytest" in sys.modules:  # Talon imports every .py, this one too: under Talo
     @pytest.mark.parametrize("job_owner", ["caller", "callback"])
     def test_reloading_any_one_file_keeps_the_overlay_the_auto_stop_and_the_settings_poll(
             talon, tiny_model_dir, story, job_owner):
-        files = ["overlay.py", "session.py", "runtime.py", "plugin.py", "typist.py", "pipeline.py"]
+        from pathlib import Path
+
+        every_file = sorted(p.name for p in (Path(__file__).parent.parent / "superwhisper2").glob("*.py"))
+        files = every_file if job_owner == "caller" else ["overlay.py", "session.py", "runtime.py", "plugin.py"]
         sim = talon(job_owner=job_owner, settings={"user.whisper_auto_stop": 2.0}, modifier_hold_seconds=0.1)
         story.ready(sim)
         for name in files:
