@@ -78,11 +78,12 @@ def hand_over(samples: np.ndarray, then: Optional[str] = None, rejected: bool = 
     kept, current = holder(), session()
     kept.heard += 1
     kept.last_heard = time.monotonic()
-    kept.queue.put(Heard(samples, time.perf_counter(), current.dictation, kept.heard, then, rejected))
+    heard = Heard(samples, time.perf_counter(), current.dictation, kept.heard, then, rejected)
     options = current.settings.options
-    if options and backlog_seconds(kept.queue) > options.plugin.max_backlog:
+    if options and backlog_seconds(kept.queue) + heard.seconds > options.plugin.max_backlog:
         on_main(current.backlog_full)
     on_main(current.update_state)
+    kept.queue.put(heard)  # last: the worker wakes and would compete for Talon's thread's GIL
 
 
 def capture_audio(samples: Any) -> np.ndarray:

@@ -99,10 +99,10 @@ class Bench:
         talon = self.talon
         talon.set_setting("user.whisper_language", language)
         self.run.say_command("whisper start")
-        main_before = len(talon.main_task_seconds)
+        jobs, callbacks = len(talon.scheduler.user_task_seconds), len(talon.voice.callback_seconds)
         record = self.run.say(samples)[-1]
         talon.settle(quiet=0.05)
-        longest = max(talon.main_task_seconds[main_before:], default=0.0)
+        longest = max(talon.scheduler.user_task_seconds[jobs:] + talon.voice.callback_seconds[callbacks:], default=0.0)
         self.run.say_command("whisper stop")
         return record.get("typed", ""), record["latency_ms"] / 1000, longest, record
 

@@ -427,6 +427,11 @@ class Talon:
     def main_task_seconds(self) -> List[float]:
         return self.scheduler.task_seconds
 
+    def plugin_holds(self) -> List[float]:
+        """How long user code held Talon's thread, each time: its cron jobs and its phrase callbacks
+        (actions run inside Talon's own jobs are not told apart)."""
+        return self.scheduler.user_task_seconds + self.voice.callback_seconds
+
     @property
     def text(self) -> str:
         return "".join(self.typed)

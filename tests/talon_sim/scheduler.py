@@ -34,6 +34,7 @@ class Scheduler:
         self._wake = threading.Event()  # a job was scheduled: the loop looks again at once
         self._thread = threading.Thread(target=self._loop, name=MAIN_THREAD_NAME, daemon=True)
         self.task_seconds: List[float] = []  # how long each job held the thread
+        self.user_task_seconds: List[float] = []  # the same, for the jobs user code asked for (cron)
         self.jobs: List[Job] = []  # every job ever asked for, for reloads to cancel
 
     def start(self) -> None:
@@ -83,7 +84,10 @@ class Scheduler:
             except BaseException as error:
                 self._on_error(error, "main-thread callback")
             finally:
-                self.task_seconds.append(time.perf_counter() - started)
+                seconds = time.perf_counter() - started
+                self.task_seconds.append(seconds)
+                if job.owner != "talon":
+                    self.user_task_seconds.append(seconds)
                 self._busy.clear()
             if job.interval is None:
                 job.cancelled = True  # done: it never runs again

@@ -39,6 +39,7 @@ class Voice:
     def __init__(self, talon: "Talon") -> None:
         self.talon = talon
         self.phrases: List[Phrase] = []
+        self.callback_seconds: List[float] = []  # how long each pre:phrase callback held Talon's thread
         self._queue: "queue.Queue[Optional[Tuple[Phrase, Dict[str, Any], threading.Event]]]" = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name=SPEECH_THREAD_NAME, daemon=True)
 
@@ -135,11 +136,14 @@ class Voice:
         talon = self.talon
         try:
             for fn in list(talon.speech_callbacks.get("pre:phrase", [])):
+                started = time.perf_counter()
                 try:
                     fn(payload)
                 except BaseException as error:  # Talon logs a hook's error and goes on
                     talon.errors.append(error)
                     talon.log.append(f"ERROR in pre:phrase hook: {error!r}")
+                finally:
+                    self.callback_seconds.append(time.perf_counter() - started)
             sequence = payload["parsed"]._sequence if payload.get("parsed") is not None else []
             phrase.cancelled = not payload.get("phrase") or not sequence
             if not phrase.cancelled:
