@@ -10,7 +10,7 @@ one unregistered first, so a reload never leaves two.
 
 Phrases without audio: Talon also hands over phrases it rejected (a cough, typing), possibly
 without samples (TALON_FACTS, likely). Those are nothing heard. Only phrases whose words Talon
-recognised yet came without samples, NO_AUDIO_LIMIT in a row, show that Talon gives no audio at
+recognised yet came without samples, three in a row, show that Talon gives no audio at
 all: then the microphone fallback reads it itself, and Talon's samples are ignored from then on.
 """
 
@@ -38,7 +38,6 @@ log = logging.getLogger("superwhisper2")
 # dictation.talon's commands: when Talon's grammar matched one, Talon runs it (a test keeps this in sync)
 TALON_ONLY = ("whisper paste last", "whisper language french", "whisper language english", "whisper language auto")
 COMMAND_WORDS = set(COMMANDS) | set(TALON_ONLY)
-NO_AUDIO_LIMIT = 3  # recognised phrases in a row without audio before the microphone fallback starts
 
 
 def on_pre_phrase(phrase: Dict[str, Any]) -> None:
@@ -76,6 +75,8 @@ def on_pre_phrase(phrase: Dict[str, Any]) -> None:
 def hand_over(samples: np.ndarray, then: Optional[str] = None, rejected: bool = False) -> None:
     """Queue a phrase's audio for the worker and return at once (Talon's thread, or cubeb's)."""
     kept, current = holder(), session()
+    if not current.listening:
+        return  # the microphone's last frames, after dictation stopped
     kept.heard += 1
     kept.last_heard = time.monotonic()
     heard = Heard(samples, time.perf_counter(), current.dictation, kept.heard, then, rejected)
@@ -88,13 +89,20 @@ def hand_over(samples: np.ndarray, then: Optional[str] = None, rejected: bool = 
 
 def capture_audio(samples: Any) -> np.ndarray:
     """Talon's samples as our own float32 16 kHz mono array (converted once, here). Audio that
-    cannot be converted is kept as given (a copy) for the engine to refuse by name."""
+    cannot be converted is kept as given (a copy) for the engine to refuse by name; encoded audio
+    (bytes) is left for the worker to decode, never on Talon's thread."""
+    if isinstance(samples, (bytes, bytearray, str)):
+        return bytes(samples) if not isinstance(samples, str) else samples  # type: ignore[return-value]
     try:
         audio = load_audio(samples, max_seconds=float("inf"))
     except AudioError:
-        return np.array(samples, copy=True)
-    if isinstance(samples, np.ndarray) and np.shares_memory(audio, samples):
-        audio = audio.copy()  # Talon may refill its buffer with the next phrase
+        try:
+            return np.array(samples, copy=True)
+        except Exception:  # not even a sequence: nothing to keep; the engine says it is empty
+            log.warning("superwhisper2: phrase samples of type %s could not be read", type(samples).__name__)
+            return np.zeros(0, dtype=np.float32)
+    if audio is samples or audio.base is not None:
+        audio = audio.copy()  # a view of Talon's buffer, which it may refill with the next phrase
     return audio
 
 

@@ -73,8 +73,8 @@ class History:
         threading.Thread(target=lambda: then(self.last(count)), name="superwhisper2-history", daemon=True).start()
 
     def last(self, count: int) -> List[Dict[str, Any]]:
-        """The newest `count` records, oldest first. Reads only the files' ends: this runs on
-        Talon's main thread, and the files may hold megabytes."""
+        """The newest `count` records, oldest first. Reads only the files' ends: the files may hold
+        megabytes (read_last calls this off Talon's thread)."""
         records: List[Dict[str, Any]] = []
         for path in (self.path, self.rotated_path):
             try:

@@ -54,8 +54,11 @@ class Holder:
     last_heard: float = 0.0  # time.monotonic() of the last (or of the dictation's start)
     microphone: Any = None  # microphone.Source: Talon's samples, or our own stream
     refresh_overlay: Callable[[], Any] = lambda: None  # the newest overlay's
+    overlay_window: Any = None  # the imgui window it draws in
     timers: Dict[str, Timer] = field(default_factory=dict)
     timer_lock: threading.Lock = field(default_factory=threading.Lock)
+    timer_count: int = 0  # names the one-off timers
+    installed: bool = False  # this Python's packages were found at start-up
     atexit_registered: bool = False
 
 

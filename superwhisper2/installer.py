@@ -15,6 +15,7 @@ import sys
 from typing import Optional
 
 from . import packages, status
+from .holder import holder
 from .runtime import on_main
 
 log = logging.getLogger("superwhisper2")
@@ -22,15 +23,21 @@ log = logging.getLogger("superwhisper2")
 
 def ready_to_run() -> bool:
     """This Python's packages are on sys.path (after Talon's own: Talon's numpy wins), or Talon's
-    Python has them itself; otherwise the user is told what to run, and False."""
+    Python has them itself; otherwise the user is told what to run, and False. Once found, not
+    looked for again (the disk is not read on every hotkey press)."""
+    kept = holder()
+    if kept.installed:
+        return True
     state = packages.installed_for()
     if state.ok:
         folder = str(state.folder)
         if folder not in sys.path:
             sys.path.append(folder)
+        kept.installed = True
         return True
     if _findable("faster_whisper") and _findable("ctranslate2"):
-        return True  # installed into Talon's own Python (a developer's set-up)
+        kept.installed = True  # installed into Talon's own Python (a developer's set-up)
+        return True
     command = packages.command_line(packages.installer_command())
     status.notify("not installed for this Python",
                   f"superwhisper2's packages are {state.problem}. Say 'whisper install', or run "

@@ -56,21 +56,29 @@ class Unplugged:
 
 
 class Hotkey:
-    """The hotkey's presses. A key-down with no key-up since, this soon after the last, is the key
-    repeating, not a press: a held key must not toggle twice."""
+    """The hotkey's presses. Talon fires `key()` again while a key is held, as the system repeats
+    it (talonvoice/talon#305), and its `:up` may never come: a key-down with no release seen since
+    the last is the key repeating, not a press, so a held key never toggles twice. Where the system
+    says when the keys are up (`released`), that is all it takes. Where it cannot: repeats come in
+    a stream a few hundredths of a second apart, so a longer gap in a stream ends it; before the
+    first repeat, a key-down within FIRST_REPEAT seconds is taken for one."""
 
-    REPEAT = 0.6  # seconds
+    FIRST_REPEAT = 1.5  # seconds: longer than the usual delay before a held key repeats
+    IN_A_STREAM = 0.3  # seconds: repeats come closer together than this (33 ms on Windows)
 
     def __init__(self) -> None:
         self.down_at: Optional[float] = None
+        self.repeating = False
 
-    def pressed(self, now: float) -> bool:
-        repeat = self.down_at is not None and now - self.down_at < self.REPEAT
-        self.down_at = now
+    def pressed(self, now: float, system_says: bool) -> bool:
+        """Whether this key-down is a new press; `system_says`: the system tells when keys are up."""
+        repeat = self.down_at is not None and (
+            system_says or now - self.down_at < (self.IN_A_STREAM if self.repeating else self.FIRST_REPEAT))
+        self.down_at, self.repeating = now, repeat
         return not repeat
 
     def released(self) -> None:
-        self.down_at = None
+        self.down_at, self.repeating = None, False
 
 
 def hotkey_keys_down(platform: str) -> Optional[bool]:

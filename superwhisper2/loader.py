@@ -127,7 +127,7 @@ class ModelKeeper:
         then waits for the next one. A model released while still ours is loaded again."""
         if model is not None and not model.released and self.model is model:
             return False
-        if self.model is model:  # released while ours (Talon exiting, or released by mistake): load it again
+        if self.model is model and self.loading is None:  # released while ours, no load under way: again
             self.ready.clear()
             self.model = None
             spec = model.spec if model is not None else None
@@ -175,7 +175,13 @@ class ModelKeeper:
             from .engine.doctor import diagnose
 
             mine = current if current is not None and current.spec == spec and not current.fallback_reason else None
-            report = diagnose(spec, language=language, model=mine)
+            try:
+                report = diagnose(spec, language=language, model=mine)
+            except Exception as error:  # the model went away mid-check, a device fault...
+                log.exception("superwhisper2 doctor: the checks stopped")
+                reason = f"{type(error).__name__}: {error}"
+                on_main(lambda: notify("doctor", f"The checks stopped ({reason}); see Talon's log."))
+                return
             log.info("superwhisper2 doctor:\n%s", report.text())
             on_main(lambda: notify("doctor", report.summary()))
 

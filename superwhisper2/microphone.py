@@ -25,6 +25,7 @@ log = logging.getLogger("superwhisper2")
 FRAME = 480  # 30 ms
 END_SILENCE_FRAMES = 10  # 300 ms of quiet ends a phrase, as Talon's speech.timeout does
 MAX_PHRASE_SECONDS = 60.0
+RECOGNISED_WITHOUT_AUDIO = 3  # phrases in a row with words but no samples: Talon gives no audio at all
 
 
 class PhraseCutter:
@@ -69,6 +70,7 @@ class Source:
     def __init__(self) -> None:
         self.stream: Optional[Any] = None
         self.opening = False
+        self.wanted = 0  # which opening is still wanted: close() makes any opening under way unwanted
         self.recognised_without_audio = 0
 
     @property
@@ -83,7 +85,7 @@ class Source:
         self.recognised_without_audio += 1
         log.warning("superwhisper2: Talon recognised a phrase but gave no audio (%d in a row)",
                     self.recognised_without_audio)
-        if self.recognised_without_audio >= 3:
+        if self.recognised_without_audio >= RECOGNISED_WITHOUT_AUDIO:
             fall_back()
 
 
@@ -103,12 +105,13 @@ def open_fallback(emit: Callable[[np.ndarray], Any], fail: Callable[[str], Any])
     if current.running:
         return
     current.opening = True
+    current.wanted += 1
     talons = _talons_microphone()
-    threading.Thread(target=_open, args=(current, talons, emit, fail), name="superwhisper2-microphone",
-                     daemon=True).start()
+    threading.Thread(target=_open, args=(current, current.wanted, talons, emit, fail),
+                     name="superwhisper2-microphone", daemon=True).start()
 
 
-def _open(current: Source, talons: Optional[str], emit: Callable[[np.ndarray], Any],
+def _open(current: Source, wanted: int, talons: Optional[str], emit: Callable[[np.ndarray], Any],
           fail: Callable[[str], Any]) -> None:
     try:
         cubeb = _import_cubeb()
@@ -127,6 +130,9 @@ def _open(current: Source, talons: Optional[str], emit: Callable[[np.ndarray], A
         reason = f"{type(error).__name__}: {error}"
         log.error("superwhisper2: Talon gives no audio and the microphone stream failed: %s", reason)
         on_main(lambda: fail(reason))
+        return
+    if current.wanted != wanted:  # dictation stopped while the stream opened
+        _stop(stream)
         return
     current.stream, current.opening = stream, False
     log.warning("superwhisper2: Talon gives no audio; reading the microphone through cubeb")
@@ -170,6 +176,8 @@ def close() -> None:
     dictation starts with Talon's audio again."""
     current = source()
     stream, current.stream = current.stream, None
+    current.wanted += 1  # an opening under way stops its stream as soon as it has one
+    current.opening = False
     current.recognised_without_audio = 0
     if stream is not None:
         threading.Thread(target=_stop, args=(stream,), name="superwhisper2-microphone-stop", daemon=True).start()

@@ -73,5 +73,15 @@ def _hide_lines() -> None:
     refresh()
 
 
-holder().refresh_overlay = refresh  # the session shows its state in this file's window, the newest one
-app.register("ready", refresh)  # reloaded while dictating: the new window shows at once
+def _replace_previous_window() -> None:
+    """Reloaded: the session shows its state in this file's window, the newest; one Talon kept is hidden."""
+    kept = holder()
+    previous, kept.overlay_window = kept.overlay_window, gui
+    if previous is not None and previous is not gui and getattr(previous, "showing", False):
+        previous.hide()
+    kept.refresh_overlay = refresh
+    refresh()
+
+
+holder().refresh_overlay = refresh
+app.register("ready", _replace_previous_window)  # on Talon's thread, at start-up and after a reload

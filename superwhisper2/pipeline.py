@@ -85,8 +85,10 @@ class Pipeline:
         self.cancelled.add(dictation)
         self.typist.cancel(dictation)
 
-    def take_kept(self) -> List[Kept]:
-        """For "whisper retry": what failed, and what was refused since the last text typed."""
+    def take_kept(self, dictation: int) -> List[Kept]:
+        """For "whisper retry" (into `dictation`, no longer cancelled): what failed, and what was
+        refused since the last text typed."""
+        self.cancelled.discard(dictation)
         kept = list(self.kept) + list(self.refused)
         self.kept.clear()
         self.refused.clear()
@@ -114,8 +116,11 @@ class Pipeline:
         self.processing = True
         try:
             self._process(item, options)
-        finally:
-            self.processing = False
+        except Exception as error:  # a bug: the phrase is kept and said, never lost in silence
+            log.exception("superwhisper2: unexpected error while processing a phrase")
+            self._keep(item, f"{type(error).__name__}: {error}")
+        finally:  # cleared after the hand-off to Talon's thread: a held mark waits for this phrase
+            on_main(lambda: setattr(self, "processing", False))
 
     def _process(self, item: Heard, options: Options) -> None:
         decode = self.decode_options(options.decode)
@@ -132,7 +137,7 @@ class Pipeline:
             return self._keep(item, str(error))
         if result is None:
             return self._record(item, "cancelled")
-        if result.dropped:
+        if result.dropped and result.heard:  # Whisper wrote something it was not sure was speech
             self.refused.append(Kept(item, result.dropped))
         elif result.text:
             self.refused.clear()  # what was refused before this is not what the user misses

@@ -1,13 +1,12 @@
 """What Talon runs for the plugin that must outlive a reload: the timers, the worker thread,
 the exit, and Talon's keyboard for the typist. The state itself is in holder.py.
 
-Talon may drop a reloaded file's cron jobs (TALON_FACTS), so every timer is made here, kept in the
-holder, and made again after a reload of this file, whoever asked for it.
+Talon may drop a reloaded file's cron jobs (reported, not documented), so every timer is made
+here, kept in the holder, and made again after a reload of this file, whoever asked for it.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import threading
@@ -27,12 +26,14 @@ WORKER_NAME = "superwhisper2-worker"
 
 # -- timers --------------------------------------------------------------------------------------
 
-_names = itertools.count()
-
-
 def later(seconds: float, fn: Callable[[], Any], name: Optional[str] = None) -> str:
     """Run `fn` on Talon's main thread in `seconds`; returns the timer's name (for `cancel`)."""
-    return _start(name or f"after-{next(_names)}", Timer(fn, seconds, False, time.monotonic() + seconds))
+    if name is None:
+        kept = holder()
+        with kept.timer_lock:  # numbered in the holder: a reloaded copy of this file counts on
+            kept.timer_count += 1
+            name = f"after-{kept.timer_count}"
+    return _start(name, Timer(fn, seconds, False, time.monotonic() + seconds))
 
 
 def every(seconds: float, fn: Callable[[], Any], name: str) -> str:
@@ -56,7 +57,7 @@ def cancel(name: Optional[str]) -> None:
 
 
 def rearm() -> None:
-    """Make every live timer again: Talon drops a reloaded file's cron jobs (TALON_FACTS)."""
+    """Make every live timer again: Talon may drop a reloaded file's cron jobs."""
     kept = holder()
     with kept.timer_lock:
         timers = dict(kept.timers)
@@ -89,7 +90,10 @@ def _fire(name: str) -> None:
             del kept.timers[name]
     if timer is not None:
         timer.due = time.monotonic() + timer.seconds
-        timer.fn()
+        try:
+            timer.fn()
+        except Exception:  # Talon would log it too; the other timers go on
+            log.exception("superwhisper2: a timer failed")
 
 
 class TalonKeyboard:
@@ -178,9 +182,10 @@ def mode_active(mode: str) -> bool:
 
 
 def command_mode() -> Optional[bool]:
-    """Whether command mode is on; None when Talon cannot say."""
+    """Whether command mode is on (and sleep off: community's "go to sleep" enables sleep beside
+    command, and sleep turns command files off); None when Talon cannot say."""
     active = _modes()
-    return None if active is None else "command" in active
+    return None if active is None else "command" in active and "sleep" not in active
 
 
 def _modes() -> Optional[Set[str]]:

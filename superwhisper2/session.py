@@ -110,7 +110,7 @@ class Session:
     def hotkey_down(self) -> None:
         """The hotkey went down: toggle now, so command mode goes quiet before the first word, and
         type nothing until its keys are up (talonvoice/talon#675)."""
-        if self.hotkey.pressed(time.monotonic()):
+        if self.hotkey.pressed(time.monotonic(), self.typist.keyboard.keys_down() is not None):
             self.typist.pause_until_keys_up(HOTKEY_UP_WAIT + self._type_delay())
             every(0.05, lambda: session().watch_hotkey_keys(), "hotkey-keys")
             self.stop() if self.listening else self.start()
@@ -145,13 +145,14 @@ class Session:
     def undo(self) -> None:
         """"whisper undo": the last phrase the user said goes, typed or still on its way."""
         self.pipeline.context.forget()
-        self.typist.undo_phrase(holder().heard, _nothing_to_undo)
+        self.typist.undo_phrase(holder().heard, self.dictation, _nothing_to_undo)
 
     def retry(self) -> int:
         """Send the phrases kept (failed or refused) back to Whisper; returns how many."""
-        kept = self.pipeline.take_kept()
+        kept = self.pipeline.take_kept(self.dictation)
         for item in kept:
-            holder().queue.put(dataclasses.replace(item.heard, dictation=self.dictation, retry=True))
+            holder().queue.put(dataclasses.replace(item.heard, dictation=self.dictation, retry=True, then=None,
+                                                   received=time.perf_counter()))
         return len(kept)
 
     def check_auto_stop(self) -> None:
@@ -168,8 +169,8 @@ class Session:
             self.stop()
 
     def process(self, item: Heard) -> None:
-        """Worker thread: one phrase through the stages."""
-        if self.settings.options is not None:
+        """Worker thread: one phrase through the stages (settings are read at ready, before any)."""
+        if self.settings.options is not None:  # always: start() reads them before listening
             self.pipeline.process(item, self.settings.options)
 
     def wake(self) -> None:
@@ -185,7 +186,7 @@ class Session:
 
     def set_state(self, state: str, detail: str = "") -> None:
         self.status.state, self.status.detail = state, detail
-        self.status.show_model(self.keeper.model, self.pipeline.last, self.pipeline.stats.summary())
+        self.status.show_last(self.pipeline.last)
         holder().refresh_overlay()
 
     def tell_error(self, title: str, message: str) -> None:

@@ -6,8 +6,8 @@ Plain values, cheap to draw; everything here runs on Talon's main thread.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from talon import app
 
@@ -23,18 +23,12 @@ class Status:
     last_text: str = ""
     last_latency_ms: Optional[float] = None
     backlog_seconds: float = 0.0
-    model: str = ""
-    device: str = ""
     language: str = ""
-    figures: Dict[str, Any] = field(default_factory=dict)
 
-    def show_model(self, model: Any, last: Any, figures: Dict[str, Any]) -> None:
-        """The model in use (a LoadedModel or None), the last phrase typed (pipeline.Last or None)."""
-        if model is not None:
-            self.model, self.device = model.name, f"{model.device} {model.compute_type}"
+    def show_last(self, last: Any) -> None:
+        """The last phrase typed (pipeline.Last, or None before the first)."""
         if last is not None:
             self.last_text, self.last_latency_ms, self.language = last.text, last.latency_ms, last.language
-        self.figures = figures
 
 
 DETAILS = {"loading": "Loading model…",

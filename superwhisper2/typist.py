@@ -36,6 +36,7 @@ class Undo:
 
     nothing: Callable[[], Any]  # called when there is nothing to undo
     number: Optional[int] = None
+    dictation: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Typist:
 
     def new_dictation(self, dictation: int) -> None:
         self.type_held_mark()
+        self.pending_undo = None
         self.dictation = dictation
         self.tail = ""
 
@@ -99,16 +101,20 @@ class Typist:
         self.queue.append(Undo(nothing))
         self._flush()
 
-    def undo_phrase(self, number: int, nothing: Callable[[], Any]) -> None:
-        """Undo phrase `number`: removed if typed, dropped when it arrives if not (a phrase that
-        brings no text leaves the undo to the phrase typed before it)."""
-        if number > self.last_seen:
-            self.pending_undo = Undo(nothing, number)
+    def undo_phrase(self, number: int, dictation: int, nothing: Callable[[], Any]) -> None:
+        """Undo phrase `number` of `dictation`: removed if typed, dropped when it arrives if not (a
+        phrase that brings no text leaves the undo to the phrase typed before it). A second undo
+        while it is on its way removes the phrase typed before it."""
+        pending = self.pending_undo
+        if number > self.last_seen and not (pending and pending.number == number):
+            self.pending_undo = Undo(nothing, number, dictation)
         else:
             self.undo_last(nothing)
 
     def cancel(self, dictation: int) -> None:
         """Drop what dictation `dictation` has queued; each dropped phrase is told so."""
+        if self.pending_undo is not None and self.pending_undo.dictation == dictation:
+            self.pending_undo = None  # its phrase is dropped anyway
         dropped = [entry for entry in self.queue if isinstance(entry, Phrase) and entry.dictation == dictation]
         self.queue = deque(entry for entry in self.queue if entry not in dropped)
         for phrase in dropped:
@@ -189,6 +195,8 @@ class Typist:
     def _type_one(self, phrase: Phrase) -> None:
         self.last_seen = max(self.last_seen, phrase.number)
         pending = self.pending_undo
+        if pending is not None and pending.dictation != phrase.dictation:
+            self.pending_undo = pending = None  # its phrase never came (its dictation is over)
         if pending is not None and pending.number <= phrase.number:
             self.pending_undo = None
             if pending.number == phrase.number and phrase.text.strip():

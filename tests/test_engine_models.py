@@ -93,6 +93,15 @@ def test_switching_models_releases_the_old_one(fresh_registry, tiny_model_dir, b
     assert tiny.whisper is None  # released, not left for the garbage collector
 
 
+def test_a_wrong_model_name_leaves_the_model_in_use_loaded(fresh_registry, tiny_model_dir):
+    import pytest
+
+    tiny = models.get_model(ModelSpec(model=str(tiny_model_dir), device="cpu"))
+    with pytest.raises(models.ModelFileError, match="huge-v9"):
+        models.get_model(ModelSpec(model="huge-v9", device="cpu"))
+    assert models.loaded_models() == [tiny] and not tiny.released  # dictation goes on with it
+
+
 def test_auto_means_int8_on_the_cpu_and_float16_on_cuda():
     assert models.choose_device("auto", lambda: 0) == "cpu"
     assert models.choose_device("auto", lambda: 1) == "cuda"

@@ -109,7 +109,7 @@ if "pytest" in sys.modules:  # Talon imports every .py, this one too: under Talo
 
     def test_undo_of_a_phrase_still_on_its_way_drops_it_when_it_arrives(typist, keyboard):
         typist.type(phrase(1, "Kept."))
-        typist.undo_phrase(2, lambda: pytest.fail("phrase 2 was there to undo"))
+        typist.undo_phrase(2, 1, lambda: pytest.fail("phrase 2 was there to undo"))
         outcomes: List[Typed] = []
         typist.type(phrase(2, "Taken back.", done=outcomes.append))
         assert keyboard.document == "Kept." and outcomes == [Typed(cancelled=True)]
@@ -118,7 +118,7 @@ if "pytest" in sys.modules:  # Talon imports every .py, this one too: under Talo
     def test_undo_of_a_phrase_that_brings_nothing_removes_the_one_typed_before(typist, keyboard):
         typist.type(phrase(1, "Kept."))
         typist.type(phrase(2, "Removed."))
-        typist.undo_phrase(3, lambda: pytest.fail("phrase 2 was there to undo"))
+        typist.undo_phrase(3, 1, lambda: pytest.fail("phrase 2 was there to undo"))
         typist.type(phrase(3, ""))  # a cough: Whisper heard nothing
         assert keyboard.document == "Kept."
 
@@ -145,6 +145,22 @@ if "pytest" in sys.modules:  # Talon imports every .py, this one too: under Talo
         keyboard.wait(0.2)
         assert keyboard.document == "Hello"
 
+
+    def test_an_undo_waiting_for_a_phrase_of_a_dictation_that_ended_undoes_nothing_later(typist, keyboard):
+        typist.type(phrase(1, "Kept."))
+        typist.undo_phrase(2, 1, lambda: pytest.fail("nothing to tell"))
+        typist.cancel(1)  # "whisper cancel": phrase 2 never comes
+        typist.new_dictation(2)
+        typist.type(Phrase(2, 3, "Elsewhere."))
+        assert keyboard.document == "Kept.Elsewhere."  # nothing removed (a new dictation types after its own text)
+
+    def test_two_undos_while_a_phrase_is_on_its_way_remove_it_and_the_one_before(typist, keyboard):
+        typist.type(phrase(1, "First."))
+        typist.type(phrase(2, "Second."))
+        typist.undo_phrase(3, 1, lambda: pytest.fail("phrase 3 was there to undo"))
+        typist.undo_phrase(3, 1, lambda: pytest.fail("phrase 2 was there to undo"))
+        typist.type(phrase(3, "Third."))
+        assert keyboard.document == "First."
 
     def test_a_cancelled_dictation_types_nothing_and_each_phrase_is_told(typist, keyboard):
         keyboard.down = True
@@ -203,12 +219,22 @@ if "pytest" in sys.modules:  # Talon imports every .py, this one too: under Talo
 
     # -- the hotkey and the settings -------------------------------------------------------------------
 
-    def test_a_held_key_repeating_is_not_a_second_press():
+    @pytest.mark.parametrize("system_says", [True, False])
+    def test_a_held_key_repeating_is_not_a_second_press(system_says):
         hotkey = Hotkey()
-        assert hotkey.pressed(0.0)
-        assert not hotkey.pressed(0.3)  # the key repeating, no release seen
+        assert hotkey.pressed(0.0, system_says)
+        for at in (0.5, 0.53, 0.56, 0.59):  # the key repeating, no release seen
+            assert not hotkey.pressed(at, system_says)
         hotkey.released()
-        assert hotkey.pressed(0.4)
+        assert hotkey.pressed(4.0, system_says)
+
+    def test_without_the_systems_word_a_gap_in_the_repeats_is_a_new_press():
+        hotkey = Hotkey()
+        assert hotkey.pressed(0.0, False)
+        assert not hotkey.pressed(0.5, False) and not hotkey.pressed(0.53, False)  # held: repeating
+        assert hotkey.pressed(1.2, False)  # the repeats stopped (let go, no :up): pressed again
+        assert not hotkey.pressed(2.0, False)  # before a first repeat, this soon: taken for one
+        assert hotkey.pressed(9.0, False)
 
 
     def test_settings_are_read_again_only_in_command_mode_and_not_while_dictating():

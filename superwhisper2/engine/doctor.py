@@ -162,21 +162,23 @@ def _transcribe_sample(report: Report, spec: ModelSpec, language: str, given: Op
         # a GPU user whose model silently fell back to the CPU waits seconds per phrase
         report.add(Check("GPU", False, f"a CUDA device is there but the model runs on the CPU ({loaded.fallback_reason})",
                          "run tools/install.py --cuda yes (cuBLAS 12), then restart Talon; see README, Troubleshooting"))
-    samples = _samples()
-    code = language if loaded.multilingual and language in samples else ("fr" if loaded.multilingual else "en")
-    sample = samples[code]
-    result = transcribe(loaded, os.path.join(SAMPLES, sample["file"]), DecodeOptions(language=code))
-    expected, heard = normalise(sample["text"]).split(), normalise(result.text).split()
-    matched = sum(1 for word in heard if word in expected) / max(1, len(expected))
-    stages = ", ".join(f"{stage} {seconds * 1000:.0f}" for stage, seconds in result.timings.items() if stage != "total")
-    report.add(Check(
-        "transcription", matched >= 0.8,
-        f"heard {result.text!r} in {result.timings['total'] * 1000:.0f} ms ({result.audio_seconds:.1f} s of {code} "
-        f"audio on {loaded.device}; ms per stage: {stages})",
-        "the model runs but mishears: try a larger model (user.whisper_model) or compute type float16/int8_float16",
-    ))
-    if given is None:
-        models.release(loaded)
+    try:
+        samples = _samples()
+        code = language if loaded.multilingual and language in samples else ("fr" if loaded.multilingual else "en")
+        sample = samples[code]
+        result = transcribe(loaded, os.path.join(SAMPLES, sample["file"]), DecodeOptions(language=code))
+        expected, heard = normalise(sample["text"]).split(), normalise(result.text).split()
+        matched = sum(1 for word in heard if word in expected) / max(1, len(expected))
+        stages = ", ".join(f"{stage} {seconds * 1000:.0f}" for stage, seconds in result.timings.items() if stage != "total")
+        report.add(Check(
+            "transcription", matched >= 0.8,
+            f"heard {result.text!r} in {result.timings['total'] * 1000:.0f} ms ({result.audio_seconds:.1f} s of {code} "
+            f"audio on {loaded.device}; ms per stage: {stages})",
+            "the model runs but mishears: try a larger model (user.whisper_model) or compute type float16/int8_float16",
+        ))
+    finally:
+        if given is None:
+            models.release(loaded)  # the doctor's own copy, never the dictation's
 
 
 def _model_next_step(spec: ModelSpec) -> str:

@@ -111,6 +111,7 @@ def get_model(spec: ModelSpec, warmup: bool = True, *, progress: Optional[Progre
         current = holder.models.get(spec)
         if current is not None and not current.released:
             return current
+        resolve_model_path(spec, progress=progress)  # a wrong name, or the download, before the model in use goes
         for other in list(holder.models):
             release(holder.models.pop(other))
         loaded = load_model(spec, warmup, progress=progress)

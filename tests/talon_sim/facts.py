@@ -27,11 +27,12 @@ class Facts:
     # Whether a reloaded file runs again in the module object its siblings imported (unknown).
     reload_in_place: bool = False
     # Whether an utterance ending in a command runs as `<phrase>` then that command (likely).
-    chain_commands: bool = False
+    chain_commands: bool = True
     # Whether Talon refills a phrase's sample buffer once its callbacks return (unknown).
     reuse_sample_buffer: bool = True
-    # A reloaded file's cron jobs and imgui windows go with it (likely). Whose a cron job is:
-    # the file whose code asked for it ("caller") or the file that defined its callback ("callback").
+    # A reloaded file's cron jobs and imgui windows go with it (not in TALON_FACTS: the issue's
+    # report of Talon, so the plugin must survive it). Whose a cron job is: the file whose code
+    # asked for it ("caller") or the file that defined its callback ("callback"); both tested.
     reload_drops_jobs: bool = True
     job_owner: str = "caller"
     # Which of two equally specific active files wins a setting: "last" loaded or "first" (unknown).
@@ -46,6 +47,9 @@ class Facts:
     release_order: Optional[Tuple[str, ...]] = None
     # Whether the plugin can ask the system which keys are down (Windows: GetAsyncKeyState).
     os_key_state: bool = True
+    # Talon fires key(chord) again while the chord is held, as the system repeats the key
+    # (talonvoice/talon#305): after this many seconds, then every KEY_REPEAT_EVERY. None: never.
+    key_repeat_delay: Optional[float] = 0.5
 
 
 TALON_RATE = 16_000  # phrase audio: float samples, 16 kHz, mono (TALON_FACTS)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .process import Talon
 
 PRESS_GAP = 0.1  # seconds: the quickest a person presses a key again after letting it go
+KEY_REPEAT_EVERY = 0.1  # seconds between two repeats of a held key (systems repeat faster: coarser here)
 VIRTUAL_KEYS: Dict[int, str] = {0x5B: "super", 0x5C: "super", 0x10: "shift", 0xA0: "shift", 0xA1: "shift",
                                 0x11: "ctrl", 0x12: "alt", **{code: chr(code).lower() for code in range(0x41, 0x5B)}}
 
@@ -33,6 +34,9 @@ class Keyboard:
         self.down: Set[str] = set()
         self.passed: List[str] = []  # key events no active file bound: Windows got them
         self.released_at = 0.0  # when the last key came up
+        self.repeats = 0  # key(chord) fired again while held
+        self.press_count = 0
+        self.pressed_at = 0.0
         self._lock = threading.Lock()
 
     def held(self) -> Set[str]:
@@ -51,9 +55,14 @@ class Keyboard:
         self.orders.append(order)
         with self._lock:
             self.down |= set(keys)
+            self.pressed_at = time.monotonic()
         self._event(chord)  # on the way down, at once
         released = threading.Event()
         pressed = time.monotonic()
+        self.press_count += 1
+        if facts.key_repeat_delay is not None:
+            this = self.press_count
+            talon.scheduler.schedule(facts.key_repeat_delay, lambda: self._repeat(chord, this), None)
         gaps = sorted(talon.random.uniform(0.0, facts.modifier_lag_seconds) for _ in order)
         for position, (key, gap) in enumerate(zip(order, gaps)):
             last = position == len(order) - 1
@@ -62,6 +71,13 @@ class Keyboard:
                                      None)
         if wait:
             released.wait(30)
+
+    def _repeat(self, chord: str, press: int) -> None:
+        """The chord still held since press `press`: the system repeats it, and Talon fires its binding again."""
+        if press == self.press_count and self.released_at < self.pressed_at and set(chord.split("-")) <= self.held():
+            self.repeats += 1
+            self._event(chord)
+            self.talon.scheduler.schedule(KEY_REPEAT_EVERY, lambda: self._repeat(chord, press), None)
 
     def _release(self, chord: str, key: str, released: Optional[threading.Event]) -> None:
         keys = chord.split("-")

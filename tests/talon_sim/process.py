@@ -76,7 +76,7 @@ class Talon:
         self.imgui_windows: List[ImguiWindow] = []
         self.talon_files: Dict[str, TalonFile] = {}
         self.test_files: Dict[str, TalonFile] = {}  # the user's own files, as set_setting writes them
-        self.modes: set = {mode}  # the mode Talon starts in: command, or the user's choice (sleep, dictation)
+        self.modes: set = set(mode.split())  # the modes Talon starts in: command, or the user's (sleep, "command sleep")
         self.speech_enabled = True
         self.typed: List[str] = []
         self.document = ""  # the focused text field: inserts land at its end, backspaces remove from it
@@ -300,6 +300,8 @@ class Talon:
         if "app.name" in talon_file.apps and self.app_name.lower() not in talon_file.apps["app.name"]:
             return False
         modes = talon_file.modes or ["command"]
+        if "sleep" in self.modes and not {"sleep", "all"} & set(modes):
+            return False  # asleep, only sleep's files listen, even with command mode on beside it (likely)
         return "all" in modes or any(mode in self.modes for mode in modes)
 
     def active_files(self) -> List[TalonFile]:
@@ -310,6 +312,8 @@ class Talon:
         modes = [value for key, value in lines if key == "mode"]
         apps = [value.lower() for key, value in lines if key == "app.exe"]
         if apps and self.app_exe.lower() not in apps:
+            return False
+        if "sleep" in self.modes and not {"sleep", "all"} & set(modes):
             return False
         return not modes or "all" in modes or any(mode in self.modes for mode in modes)
 

@@ -145,7 +145,7 @@ class Voice:
                 finally:
                     self.callback_seconds.append(time.perf_counter() - started)
             sequence = payload["parsed"]._sequence if payload.get("parsed") is not None else []
-            phrase.cancelled = not payload.get("phrase") or not sequence
+            phrase.cancelled = not payload.get("phrase") and not sequence  # community's cancel empties both
             if not phrase.cancelled:
                 every = [action for actions, _ in sequence for action in actions]
                 phrase.ran = talon.run_actions(every) if on_main_thread() else talon.call_on_main(
