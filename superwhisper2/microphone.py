@@ -126,10 +126,11 @@ def _open(current: Source, wanted: int, talons: Optional[str], emit: Callable[[n
         stream = cubeb.Context().new_input_stream("superwhisper2", device, params, latency=1, data_cb=on_audio)
         stream.start()
     except Exception as error:
-        current.opening = False
         reason = f"{type(error).__name__}: {error}"
         log.error("superwhisper2: Talon gives no audio and the microphone stream failed: %s", reason)
-        on_main(lambda: fail(reason))
+        if current.wanted == wanted:  # else dictation stopped meanwhile: nothing to stop, no one to tell
+            current.opening = False
+            on_main(lambda: fail(reason))
         return
     if current.wanted != wanted:  # dictation stopped while the stream opened
         _stop(stream)

@@ -126,6 +126,29 @@ def test_no_audio_and_no_microphone_stream_says_so_and_stops(talon, story):
     assert sim.wait_until(lambda: sim.modes == {"command"}, 5)
 
 
+def test_a_microphone_that_fails_after_dictation_stopped_says_nothing(talon, story):
+    """The fallback stream opens on a thread of its own; the user stopped before it failed."""
+    import time
+
+    import numpy as np
+    from talon_sim import cubeb_module
+
+    module = cubeb_module(np.zeros(1, np.float32), devices=())  # no microphone: opening fails...
+    listed = module.Context.inputs
+    module.Context.inputs = lambda self: (time.sleep(2.0), listed(self))[1]  # ...after a while
+    sim = talon(phrases_have_samples=False, cubeb=module)
+    story.ready(sim)
+    sim.press(story.hotkey)
+    for _ in range(3):
+        sim.speak(None)
+    sim.press(story.hotkey)  # stopped while the stream was opening
+    assert sim.wait_until(lambda: sim.modes == {"command"}, 5)
+    time.sleep(3.0)
+    sim.settle()
+    assert not [n for n in sim.notifications if "No audio" in n["title"]], sim.notifications
+    assert sim.modes == {"command"}
+
+
 def _workers():
     return [t for t in threading.enumerate() if t.name == "superwhisper2-worker"]
 
