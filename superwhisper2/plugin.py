@@ -108,7 +108,6 @@ class Actions:
         session.keeper.doctor(options.model, options.decode.language or "fr")
 
 
-
 def _status_lines(figures: dict) -> list:
     lines = [f"Whisper: {figures['state']}", f"Model: {figures.get('model') or 'not loaded'}"]
     if figures.get("detail"):

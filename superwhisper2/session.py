@@ -194,6 +194,5 @@ class Session:
         self.update_state()
 
 
-
 def _nothing_to_undo() -> None:
     status.notify("Nothing to undo", "No phrase typed by Whisper to remove.")

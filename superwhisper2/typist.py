@@ -8,7 +8,7 @@ sentence goes on: that phrase, heard together with this one, brings the mark tha
 there ("Americans," + "ask not" instead of "Americans." + "Ask not"). What we typed is never
 deleted for this, since the cursor may have moved; the held mark is typed with the next
 phrase, when dictation stops, or after `close_after` seconds with nothing heard. It talks to
-Talon only through a `Keyboard` (keyboard.py), so its rules are tested without Talon.
+Talon only through a `Keyboard` (keys.py), so its rules are tested without Talon.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ import numpy as np
 from .audio import SAMPLE_RATE
 
 
-
 @dataclass(frozen=True)
 class GateOptions:
     """Voice-activity settings; defaults suit one dictated phrase."""
