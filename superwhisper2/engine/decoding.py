@@ -96,11 +96,17 @@ def looks_broken(decoded: "Decoded", options: DecodeOptions, span: guard.SpeechS
     return not decoded.text and span.speech_seconds >= 0.5
 
 
+def language_probabilities(whisper: Any, encoded: Any) -> List[Tuple[str, float]]:
+    """Every language code with its probability on the encoder output already computed, most
+    likely first: one decoder step."""
+    return [(token[2:-2], float(p)) for token, p in whisper.model.detect_language(encoded)[0]]
+
+
 def detect_language(whisper: Any, encoded: Any, allowed: Sequence[str],
                     preferred: Optional[str] = None) -> Tuple[str, float]:
     """The most likely language from the encoder output already computed, within `allowed`;
     `preferred` (the language of earlier phrases) stays unless another wins clearly."""
-    ranked = [(token[2:-2], float(p)) for token, p in whisper.model.detect_language(encoded)[0]]
+    ranked = language_probabilities(whisper, encoded)
     wanted = {code.strip().lower() for code in allowed if code.strip()}
     candidates = [(code, p) for code, p in ranked if not wanted or code in wanted] or ranked[:1]
     top, probability = candidates[0]
@@ -162,8 +168,7 @@ def generate(whisper: Any, encoded: Any, *, prompt: List[int], tokens: Any, opti
     words is taken: the caller knows the audio after the forced text holds speech.
     """
     forced = list(forced)
-    prompt_tokens = prompt
-    max_length, limit = generation_budget(len(prompt_tokens), wanted + len(forced))
+    max_length, limit = generation_budget(len(prompt), wanted + len(forced))
     candidates: List[Decoded] = []
     steps = 0
     for temperature in options.temperature or (0.0,):
@@ -177,7 +182,7 @@ def generate(whisper: Any, encoded: Any, *, prompt: List[int], tokens: Any, opti
             if forced:
                 kwargs["num_hypotheses"] = kwargs["beam_size"]
         result = whisper.model.generate(
-            encoded, [prompt_tokens + forced], length_penalty=options.length_penalty,
+            encoded, [prompt + forced], length_penalty=options.length_penalty,
             repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
             max_length=max_length, return_scores=True, return_no_speech_prob=True,
             suppress_blank=options.suppress_blank, suppress_tokens=[-1], **kwargs,
@@ -193,16 +198,16 @@ def generate(whisper: Any, encoded: Any, *, prompt: List[int], tokens: Any, opti
         decoded = Decoded(
             kept, text, float(avg_logprob), float(result.no_speech_prob), compression_ratio(text),
             temperature, "", 1.0, hit_limit=length >= limit, glued=bool(forced) and spelled[:1].isalnum(),
-            passes=len(candidates) + 1, steps=steps,
         )
         candidates.append(decoded)
         is_unsure = unsure(decoded.avg_logprob, options)
         if (is_unsure and silent(decoded.no_speech_prob, options)) or not (
                 too_repetitive(decoded.compression_ratio, options) or is_unsure):
-            return decoded
-    best = max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
-    best.passes, best.steps = len(candidates), steps
-    return best
+            break
+    else:
+        decoded = max(candidates, key=lambda candidate: (not candidate.hit_limit, candidate.avg_logprob))
+    decoded.passes, decoded.steps = len(candidates), steps
+    return decoded
 
 
 def _with_words(sequences: List[List[int]], skip: int, tokens: Any) -> int:

@@ -73,7 +73,7 @@ class LoadedModel:
 
     @property
     def multilingual(self) -> bool:
-        return bool(self.whisper.model.is_multilingual)
+        return bool(self.running().model.is_multilingual)
 
     @property
     def name(self) -> str:

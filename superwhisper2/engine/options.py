@@ -112,7 +112,7 @@ class Request:
     language: Optional[str]  # fixed, or None: detected within options.languages
     prompt: Optional[str] = None  # text typed before the phrase (context)
     previous: Optional[Previous] = None  # the phrase before, heard again with this one
-    span: guard.SpeechSpan = guard.SpeechSpan(0, 0, 0.0)  # where the speech is, once the gate said
+    span: guard.SpeechSpan = guard.NO_SPEECH  # where the speech is, once the gate said
     timings: Dict[str, float] = field(default_factory=dict)  # seconds per stage
     encoded: Any = None  # the encoder output of the pass whose text is kept (verdict.py asks it)
     work: Dict[str, int] = field(default_factory=dict)  # encoder passes, decoder passes and steps, fallbacks

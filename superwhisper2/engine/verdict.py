@@ -37,7 +37,7 @@ def judge(result: Transcript, request: Request) -> Optional[str]:
     """Why `result` must not be typed, or None when it is speech to type."""
     options = request.options
     if not result.text:
-        return result.dropped or "empty"
+        return "empty"
     is_unsure = decoding.unsure(result.avg_logprob, options)
     if is_unsure and decoding.silent(result.no_speech_prob, options):
         return "no speech"
@@ -78,8 +78,7 @@ def _another_language(result: Transcript, request: Request) -> Optional[str]:
         return None
     request.count("language_detections")
     with request.timed("verdict"), model.lock:
-        probabilities: Dict[str, float] = {
-            token[2:-2]: float(p) for token, p in model.running().model.detect_language(encoded)[0]}
+        probabilities: Dict[str, float] = dict(decoding.language_probabilities(model.running(), encoded))
     wanted = [request.language] if request.language else list(request.options.languages) or [result.language]
     share = sum(probabilities.get(code, 0.0) for code in wanted)
     if share >= request.options.speech_threshold:
