@@ -23,7 +23,7 @@ HOTKEY = "super-shift-v"  # superwhisper2/hotkey.talon's chord
 RECORD = "superwhisper2_phrase"  # the attribute of the plugin's log records (pipeline.RECORD)
 HOLDER_KEY = "superwhisper2_runtime"  # where the plugin keeps its state across reloads (runtime.HOLDER_KEY)
 RUNTIME = "user.superwhisper2.superwhisper2.runtime"  # the plugin's runtime module, as Talon names it
-FINISHED = ("typed", "dropped", "failed", "refused")  # outcomes of a phrase Whisper dealt with
+FINISHED = ("typed", "dropped", "failed")  # outcomes of a phrase Whisper dealt with
 
 
 class _Records(logging.Handler):
@@ -63,7 +63,11 @@ class Dictation:
             talon.set_setting(name, value)
         dictation = cls(talon)
         if launch:
-            talon.start()
+            try:
+                talon.start()
+            except BaseException:  # the plugin's state and the fake modules must not outlive it
+                dictation.shutdown()
+                raise
         return dictation
 
     # -- the plugin's state, as a test may look at it ---------------------------------------------
@@ -139,7 +143,8 @@ class Dictation:
         done = self.done()
         for samples in phrases:
             self.talon.speak(samples)
-        self.talon.wait_until(lambda: self.done() >= done + len(phrases), 120)
+        if not self.talon.wait_until(lambda: self.done() >= done + len(phrases), 120):
+            raise TimeoutError(f"{len(phrases)} phrases were not all transcribed within 120 s")
         self.talon.settle()
         self.press_hotkey()
         self.talon.settle(quiet=0.5)  # the hotkey's keys are up and the last closing mark typed

@@ -34,7 +34,6 @@ class Keyboard:
         self.down: Set[str] = set()
         self.passed: List[str] = []  # key events no active file bound: Windows got them
         self.released_at = 0.0  # when the last key came up
-        self.repeats = 0  # key(chord) fired again while held
         self.press_count = 0
         self.pressed_at = 0.0
         self._lock = threading.Lock()
@@ -75,7 +74,6 @@ class Keyboard:
     def _repeat(self, chord: str, press: int) -> None:
         """The chord still held since press `press`: the system repeats it, and Talon fires its binding again."""
         if press == self.press_count and self.released_at < self.pressed_at and set(chord.split("-")) <= self.held():
-            self.repeats += 1
             self._event(chord)
             self.talon.scheduler.schedule(KEY_REPEAT_EVERY, lambda: self._repeat(chord, press), None)
 

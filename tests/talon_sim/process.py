@@ -299,10 +299,7 @@ class Talon:
             return False
         if "app.name" in talon_file.apps and self.app_name.lower() not in talon_file.apps["app.name"]:
             return False
-        modes = talon_file.modes or ["command"]
-        if "sleep" in self.modes and not {"sleep", "all"} & set(modes):
-            return False  # asleep, only sleep's files listen, even with command mode on beside it (likely)
-        return "all" in modes or any(mode in self.modes for mode in modes)
+        return self._listens(talon_file.modes or ["command"])
 
     def active_files(self) -> List[TalonFile]:
         return [talon_file for talon_file in self.talon_files.values() if self.file_active(talon_file)]
@@ -313,6 +310,11 @@ class Talon:
         apps = [value.lower() for key, value in lines if key == "app.exe"]
         if apps and self.app_exe.lower() not in apps:
             return False
+        return self._listens(modes)
+
+    def _listens(self, modes: List[str]) -> bool:
+        """Whether what lists `modes` (none: any) is on now: asleep, only sleep's files listen,
+        even with command mode on beside it (likely)."""
         if "sleep" in self.modes and not {"sleep", "all"} & set(modes):
             return False
         return not modes or "all" in modes or any(mode in self.modes for mode in modes)
@@ -430,11 +432,6 @@ class Talon:
     @property
     def main_task_seconds(self) -> List[float]:
         return self.scheduler.task_seconds
-
-    def plugin_holds(self) -> List[float]:
-        """How long user code held Talon's thread, each time: its cron jobs and its phrase callbacks
-        (actions run inside Talon's own jobs are not told apart)."""
-        return self.scheduler.user_task_seconds + self.voice.callback_seconds
 
     @property
     def text(self) -> str:

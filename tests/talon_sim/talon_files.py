@@ -29,9 +29,6 @@ class TalonFile:
         return sum(1 for kind in (self.modes, self.oses, *self.apps.values()) if kind)
 
 
-HEADER_KINDS = ("mode", "os", "app.exe", "app.name")
-
-
 def header_line(path: str, key: str, value: str, modes: List[str], oses: List[str],
                 apps: Dict[str, List[str]]) -> None:
     if key == "mode":

@@ -140,8 +140,7 @@ class Voice:
                 try:
                     fn(payload)
                 except BaseException as error:  # Talon logs a hook's error and goes on
-                    talon.errors.append(error)
-                    talon.log.append(f"ERROR in pre:phrase hook: {error!r}")
+                    talon._error(error, "pre:phrase hook")
                 finally:
                     self.callback_seconds.append(time.perf_counter() - started)
             sequence = payload["parsed"]._sequence if payload.get("parsed") is not None else []
