@@ -117,6 +117,11 @@ def other_installs(base: Union[str, Path], tag: str) -> List[Tuple[str, str]]:
     return found
 
 
+def complete(folder: Path, manifest: Mapping[str, Any]) -> bool:
+    """Whether every entry the manifest lists, and every package the plugin needs, is in `folder`."""
+    return not _missing(folder, manifest)
+
+
 def _missing(folder: Path, manifest: Mapping[str, Any]) -> List[str]:
     entries = [str(entry) for entry in manifest.get("entries", [])]
     gone = [entry for entry in entries if not os.path.lexists(folder / entry)]

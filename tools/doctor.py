@@ -40,9 +40,11 @@ def main(argv: List[str]) -> int:
     sys.path.insert(0, str(REPO))
     from superwhisper2 import packages
 
-    vendor = str(packages.vendor_folder(REPO))  # this Python's packages, as the plugin finds them
-    if os.path.isdir(vendor) and vendor not in sys.path:
-        sys.path.append(vendor)  # as the plugin does: after the interpreter's own paths
+    state = packages.installed_for(REPO)  # this Python's packages, as the plugin finds them
+    if state.ok and str(state.folder) not in sys.path:
+        sys.path.append(str(state.folder))  # as the plugin does: after the interpreter's own paths
+    elif not state.ok:
+        print(f"superwhisper2's packages for this Python are {state.problem} ({state.folder})")
     from superwhisper2.engine.doctor import diagnose
     from superwhisper2.engine.models import ModelSpec
 

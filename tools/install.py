@@ -225,10 +225,6 @@ def run_pip(command: Sequence[str], on_line: Optional[Callable[[str], None]]) ->
     return process.wait()
 
 
-def _entries_exist(target: Path, entries: Sequence[str]) -> bool:
-    return all(os.path.lexists(target / entry) for entry in entries)
-
-
 def _dist_versions(entries: Sequence[str]) -> Dict[str, str]:
     """{project: version} from the .dist-info folders pip left: exactly what was installed."""
     found = {}
@@ -254,7 +250,7 @@ def install(python: str, vendor: Path, packages: Sequence[str], *, info: Optiona
     target = vendor / tag
     manifest = shared().read_manifest(target)
     if (not upgrade and manifest and manifest.get("packages") == packages and manifest.get("tag") == tag
-            and _entries_exist(target, manifest.get("entries", []))):
+            and shared().complete(target, manifest)):
         return manifest, False
     _note_other_installs(vendor, tag, report)
     created_root = not vendor.exists()
