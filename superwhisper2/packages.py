@@ -90,10 +90,8 @@ def installed_for(root: Optional[Union[str, Path]] = None, tag: Optional[str] = 
     folder = base / tag
     manifest = read_manifest(folder)
     if manifest is not None:
-        missing = _missing(folder, manifest)
-        if missing:
-            return InstallState(False, folder, f"incomplete: {', '.join(missing)} missing", tag)
-        return InstallState(True, folder, None, tag)
+        gone = missing(folder, manifest)
+        return InstallState(not gone, folder, f"incomplete: {', '.join(gone)} missing" if gone else None, tag)
     if any(not name.startswith(".") for name in _listdir(folder)):
         return InstallState(False, folder, "incomplete: the last install did not finish", tag)
     for theirs, version in other_installs(base, tag)[:1]:
@@ -117,12 +115,8 @@ def other_installs(base: Union[str, Path], tag: str) -> List[Tuple[str, str]]:
     return found
 
 
-def complete(folder: Path, manifest: Mapping[str, Any]) -> bool:
-    """Whether every entry the manifest lists, and every package the plugin needs, is in `folder`."""
-    return not _missing(folder, manifest)
-
-
-def _missing(folder: Path, manifest: Mapping[str, Any]) -> List[str]:
+def missing(folder: Path, manifest: Mapping[str, Any]) -> List[str]:
+    """What the manifest lists, or the plugin needs, that is not in `folder` (the first three)."""
     entries = [str(entry) for entry in manifest.get("entries", [])]
     gone = [entry for entry in entries if not os.path.lexists(folder / entry)]
     gone += [name for name in ESSENTIAL if name not in entries and name not in gone]

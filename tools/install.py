@@ -250,7 +250,7 @@ def install(python: str, vendor: Path, packages: Sequence[str], *, info: Optiona
     target = vendor / tag
     manifest = shared().read_manifest(target)
     if (not upgrade and manifest and manifest.get("packages") == packages and manifest.get("tag") == tag
-            and shared().complete(target, manifest)):
+            and not shared().missing(target, manifest)):
         return manifest, False
     _note_other_installs(vendor, tag, report)
     created_root = not vendor.exists()
