@@ -43,18 +43,22 @@ COMMAND_WORDS = set(COMMANDS) | set(TALON_ONLY)
 def on_pre_phrase(phrase: Dict[str, Any]) -> None:
     """Talon's thread: cancel the phrase for Talon and queue its audio."""
     current = session()
-    if not current.listening:
+    late = not current.listening and began_before_stop(phrase.get("_ts"), holder().stopped_at)
+    if not current.listening and not late:
         return
     words: List[Any] = list(phrase.get("phrase") or [])
     if normalise(" ".join(str(word) for word in words)) in COMMAND_WORDS:
         return  # Talon runs user.whisper_stop / user.whisper_cancel itself
     _cancel(phrase)
+    if late:
+        holder().stopped_at = None  # one phrase was in flight at most
+        log.info("superwhisper2: a phrase begun before dictation stopped is still dictation")
     start, command = trailing_words(words, COMMANDS)
     action = COMMANDS[command] if command else None
     samples = phrase.get("samples")
     source = microphone.source()
-    if source.running or samples is None:  # no audio of Talon's to queue
-        if not source.running and words:  # recognised words without audio: evidence Talon gives none
+    if source.running or _no_samples(samples):  # no audio of Talon's to queue
+        if not source.running and words and not late:  # recognised words without audio: Talon gives none
             source.without_audio(lambda: microphone.open_fallback(hand_over, _no_audio))
         elif not words:
             log.debug("superwhisper2: a rejected phrase without audio: nothing heard")
@@ -62,29 +66,51 @@ def on_pre_phrase(phrase: Dict[str, Any]) -> None:
             on_main(lambda: current.command(action))
         return
     source.with_audio()
+    dictation = current.dictation
     if action is None:
-        hand_over(capture_audio(samples), rejected=not words)
+        hand_over(capture_audio(samples), rejected=not words, dictation=dictation)
         return
     if action != "cancel":  # the words before the command are typed; "undo" then removes them, as Talon would
         hand_over(_before(capture_audio(samples), words, start, phrase.get("_ts")),
-                  then="undo" if action == "undo" else None)
+                  then="undo" if action == "undo" else None, dictation=dictation)
     if action != "undo":
         on_main(lambda: current.command(action))  # stop listening now; what was heard is still typed
 
 
-def hand_over(samples: np.ndarray, then: Optional[str] = None, rejected: bool = False) -> None:
-    """Queue a phrase's audio for the worker and return at once (Talon's thread, or cubeb's)."""
+def hand_over(samples: np.ndarray, then: Optional[str] = None, rejected: bool = False,
+              dictation: Optional[int] = None) -> None:
+    """Queue a phrase's audio for `dictation` (default: the one listening) for the worker and
+    return at once (Talon's thread, or cubeb's)."""
     kept, current = holder(), session()
-    if not current.listening:
+    if dictation is None and not current.listening:
         return  # the microphone's last frames, after dictation stopped
     kept.heard += 1
     kept.last_heard = time.monotonic()
-    heard = Heard(samples, time.perf_counter(), current.dictation, kept.heard, then, rejected)
+    number = current.dictation if dictation is None else dictation
+    heard = Heard(samples, time.perf_counter(), number, kept.heard, then, rejected)
     options = current.settings.options
     if options and backlog_seconds(kept.queue) + heard.seconds > options.plugin.max_backlog:
         on_main(current.backlog_full)
     on_main(current.update_state)
     kept.queue.put(heard)  # last: the worker wakes and would compete for Talon's thread's GIL
+
+
+def began_before_stop(began: Any, stopped_at: Optional[float]) -> bool:
+    """Whether a phrase Talon hands over after dictation stopped began before: the user pressed
+    the hotkey while still speaking, so it is dictation, not commands for Talon. Needs Talon's
+    `_ts`, the phrase's start on the perf-counter clock (TALON_FACTS: likely); without it, or on
+    another clock, the phrase is Talon's, as it is for any phrase after a stop."""
+    if stopped_at is None or isinstance(began, bool) or not isinstance(began, (int, float)):
+        return False
+    return 0.0 <= stopped_at - began <= microphone.MAX_PHRASE_SECONDS
+
+
+def _no_samples(samples: Any) -> bool:
+    """No audio: no samples at all, or an empty sequence of them (a rejected phrase may bring either)."""
+    try:
+        return samples is None or len(samples) == 0
+    except TypeError:  # not a sized sequence: the engine says what it is
+        return False
 
 
 def capture_audio(samples: Any) -> np.ndarray:

@@ -52,6 +52,7 @@ class Holder:
     hook: Optional[Callable[[dict], Any]] = None  # the pre:phrase callback Talon holds
     heard: int = 0  # phrases handed over this session (each Heard's number)
     last_heard: float = 0.0  # time.monotonic() of the last (or of the dictation's start)
+    stopped_at: Optional[float] = None  # perf_counter() when a dictation stopped (not cancelled)
     microphone: Any = None  # microphone.Source: Talon's samples, or our own stream
     refresh_overlay: Callable[[], Any] = lambda: None  # the newest overlay's
     overlay_window: Any = None  # the imgui window it draws in

@@ -94,6 +94,7 @@ class Session:
             self.update_state()
             return
         self.listening = False
+        holder().stopped_at = None if cancel_phrases else time.perf_counter()  # capture.began_before_stop
         microphone.close()
         cancel("auto-stop")
         actions.mode.disable(MODE)

@@ -39,6 +39,17 @@ if "pytest" in sys.modules:  # Talon imports every .py, this one too: under Talo
 
     # -- 2. rejected phrases ---------------------------------------------------------------------------
 
+    def test_a_rejected_phrase_with_an_empty_buffer_is_nothing_heard(talon, phrases, story):
+        """A rejected phrase may bring "samples" with nothing in them: nothing heard, not an error."""
+        sim = talon(samples_on_rejected=True, settings={"user.whisper_language": "en"})
+        story.ready(sim)
+        sim.press(story.hotkey)
+        sim.speak(np.zeros(0, np.float32), rejected=True)
+        sim.speak(phrases["quilter_en.wav"])
+        assert sim.wait_until(lambda: "quilter" in sim.document.lower(), 60), sim.document
+        sim.settle(quiet=0.5)
+        assert sim.notifications == [] and sim.errors == [] and len(story.records()) == 1
+
     @pytest.mark.parametrize("samples_on_rejected", [False, True])
     def test_coughs_talon_rejects_are_nothing_heard_and_dictation_goes_on(talon, phrases, story, samples_on_rejected):
         from talon_sim import cubeb_module
@@ -130,6 +141,46 @@ if "pytest" in sys.modules:  # Talon imports every .py, this one too: under Talo
         if os_key_state:  # where the system can be asked, never; without it, as long as Talon's :up came
             assert sim.violations == [], (sim.violations, sim.keyboard.orders)
         assert sim.errors == []
+
+
+    @pytest.mark.parametrize("recognised", ["a command", "nothing", "nothing, no audio"])
+    def test_a_sentence_still_being_said_when_the_hotkey_stops_dictation_is_dictation(talon, phrases, story, recognised):
+        """The user presses Win+Shift+V before Talon's pause detector closed the last phrase: Talon
+        hands it over after the stop, recognised in command mode. It began while dictating, so no
+        command runs on it, and with its audio it is typed (a rejected phrase may have none)."""
+        sim = talon(settings={"user.whisper_language": "en"}, modifier_hold_seconds=0.1,
+                    samples_on_rejected=recognised == "nothing")
+        story.ready(sim)
+        sim.press(story.hotkey)
+        sim.speak(phrases["quilter_en.wav"])
+        story.typed(sim, 1)
+        began = time.perf_counter()  # the last sentence begins...
+        sim.press(story.hotkey)  # ...and the hotkey stops dictation before Talon closed it
+        assert sim.modes == {"command"}
+        words = "whisper status" if recognised == "a command" else "ask not what your country"
+        late = sim.speak(phrases["jfk_en.flac"], words=words, began=began)
+        assert late.cancelled and late.ran == []
+        if recognised != "nothing, no audio":
+            assert sim.wait_until(lambda: "country" in sim.document.lower(), 60), sim.document
+        assert sim.speak(words="whisper status").ran == ["user.whisper_status"]  # said after the stop: Talon's
+        sim.settle(quiet=0.5)
+        assert ("country" in sim.document.lower()) == (recognised != "nothing, no audio"), sim.document
+        assert sim.modes == {"command"} and sim.errors == []
+        assert not [n for n in sim.notifications if "phrase" in n["title"].lower()], sim.notifications
+
+    @pytest.mark.parametrize("ts", ["missing", "another clock"])
+    def test_without_talons_phrase_start_time_a_phrase_after_the_stop_is_talons(talon, phrases, story, ts):
+        """Talon's "_ts" is only likely (TALON_FACTS): without it, or on another clock than the
+        perf counter, nothing tells a phrase begun before the stop, and it is Talon's as before."""
+        sim = talon(settings={"user.whisper_language": "en"}, modifier_hold_seconds=0.1,
+                    samples_on_rejected=True, phrase_ts=ts != "missing")
+        story.ready(sim)
+        sim.press(story.hotkey)
+        sim.press(story.hotkey)
+        began = time.time() if ts == "another clock" else None
+        assert not sim.speak(phrases["jfk_en.flac"], words="whisper status", began=began).cancelled
+        sim.settle(quiet=0.5)
+        assert sim.document == "" and story.records() == [] and sim.errors == []
 
 
     # -- 5. "whisper undo" while a phrase is being transcribed -----------------------------------------

@@ -17,6 +17,8 @@ class Facts:
     # Phrase callbacks run on "main", Talon's one thread for actions and cron (sure: tracebacks in
     # talonhub/community#1779, talonvoice/beta#105), or on a thread of their own ("background").
     phrase_thread: str = "main"
+    # Whether a phrase's dict holds "_ts", the perf-counter time the phrase began (likely).
+    phrase_ts: bool = True
     # Whether a phrase Talon rejected (no words matched: a cough, typing) still carries "samples"
     # (unknown: Talon's own record.py reads it with .get).
     samples_on_rejected: bool = False

@@ -399,8 +399,9 @@ class Talon:
         self.keyboard.press(key, wait)
 
     def speak(self, samples: Any = None, words: Optional[str] = None, wait: bool = True,
-              word_times: Optional[Sequence[Tuple[float, float]]] = None, rejected: bool = False) -> Phrase:
-        return self.voice.speak(samples, words, wait, word_times, rejected)
+              word_times: Optional[Sequence[Tuple[float, float]]] = None, rejected: bool = False,
+              began: Optional[float] = None) -> Phrase:
+        return self.voice.speak(samples, words, wait, word_times, rejected, began)
 
     def call_on_main(self, fn: Callable[[], Any], timeout: float = 30) -> Any:
         return self.scheduler.call(fn, timeout)

@@ -55,12 +55,15 @@ class Voice:
         return self._queue.empty()
 
     def speak(self, samples: Any = None, words: Optional[str] = None, wait: bool = True,
-              word_times: Optional[Sequence[Tuple[float, float]]] = None, rejected: bool = False) -> Phrase:
+              word_times: Optional[Sequence[Tuple[float, float]]] = None, rejected: bool = False,
+              began: Optional[float] = None) -> Phrase:
         """Talon's detector cut a phrase: `words` is what Talon's own recogniser made of it.
 
         words=None: the recogniser matches what it can; with a `<phrase>` rule active, some words.
         `rejected`: it matched nothing (a cough, typing): no words, and samples only if
         `samples_on_rejected`. `word_times`: each word's (start, end) in seconds into `samples`.
+        `began`: when the user began saying it (perf counter, Talon's `_ts`); by default now, as
+        if said in an instant — a test sets it earlier for a phrase that began before a key press.
         """
         talon = self.talon
         if not talon.speech_enabled:
@@ -75,7 +78,7 @@ class Voice:
         if word_times is None:
             step = seconds / max(1, len(phrase.words))
             word_times = [(i * step, (i + 1) * step) for i in range(len(phrase.words))]
-        ts = time.perf_counter()
+        ts = time.perf_counter() if began is None else began
         payload: Dict[str, Any] = {
             "phrase": [Word(w, ts + start, ts + end) for w, (start, end) in zip(phrase.words, word_times)],
             "parsed": ParsedPhrase(sequence),
@@ -83,6 +86,8 @@ class Voice:
             "_metadata": {"emit": 0.0, "decode": 0.0},
         }
         facts = talon.facts
+        if not facts.phrase_ts:
+            del payload["_ts"]
         with_samples = facts.phrases_have_samples and (bool(sequence) or facts.samples_on_rejected)
         if with_samples and samples is not None:
             import numpy as np
