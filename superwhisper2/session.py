@@ -22,7 +22,7 @@ from .options import Options, Settings
 from .phrases import Heard
 from .pipeline import Pipeline
 from .holder import holder, register, session
-from .runtime import TalonKeyboard, backlog_seconds, cancel, command_mode, every, mode_active
+from .runtime import TalonKeyboard, backlog_seconds, cancel, command_mode, ensure_worker, every, mode_active
 from .typist import Typist
 
 log = logging.getLogger("superwhisper2")
@@ -66,6 +66,7 @@ class Session:
         """Listen: switch Talon's command and dictation modes off and ours on (once installed)."""
         if self.listening or not installer.ready_to_run():
             return
+        ensure_worker()  # none yet when the packages came ("whisper install") after start-up
         options = self.refresh_options(retry=True)  # before the modes change: the user's settings apply now
         self.saved_modes = [mode for mode in TALON_MODES if mode_active(mode)]
         for mode in TALON_MODES:

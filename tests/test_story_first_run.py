@@ -53,6 +53,28 @@ def test_packages_installed_for_another_python_are_named_with_the_exact_command_
         run.shutdown()
 
 
+def test_packages_that_arrive_while_talon_runs_dictate_without_a_restart(tmp_path, base_model_dir, phrases, story):
+    """Talon started without the packages; the user installed them ("whisper install") and presses
+    Win+Shift+V instead of restarting Talon: the dictation works, no phrase waits for a worker."""
+    from talon_sim import Dictation
+
+    run = Dictation.start(str(_plugin_copy(tmp_path)), str(tmp_path / "talon"),
+                          {"user.whisper_model": str(base_model_dir), "user.whisper_device": "cpu",
+                           "user.whisper_language": "en"}, unavailable=["faster_whisper", "ctranslate2", "onnxruntime"])
+    try:
+        sim = run.talon
+        sim.settle()
+        assert [n for n in sim.notifications if "not installed" in n["title"]], sim.notifications
+        sim.install_packages()
+        sim.press(story.hotkey)
+        run.wait_ready()
+        sim.speak(phrases["quilter_en.wav"])
+        assert sim.wait_until(lambda: "quilter" in sim.document.lower(), 90), (sim.document, run.records())
+        assert sim.errors == []
+    finally:
+        run.shutdown()
+
+
 def test_whisper_install_installs_for_talons_own_python_and_shows_its_progress(tmp_path):
     """From inside Talon, by voice: the installer runs with Talon's Python in the background, the
     overlay follows it, and the last word says to restart Talon."""

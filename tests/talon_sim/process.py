@@ -403,6 +403,12 @@ class Talon:
               began: Optional[float] = None) -> Phrase:
         return self.voice.speak(samples, words, wait, word_times, rejected, began)
 
+    def install_packages(self) -> None:
+        """The packages Talon's Python lacked are there now (installed while Talon runs)."""
+        for name in [n for n in self._saved_modules if n.split(".")[0] in self.unavailable]:
+            sys.modules[name] = self._saved_modules.pop(name)
+        self.unavailable.clear()  # the finder refusing them shares this set
+
     def call_on_main(self, fn: Callable[[], Any], timeout: float = 30) -> Any:
         return self.scheduler.call(fn, timeout)
 
