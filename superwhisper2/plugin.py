@@ -45,6 +45,8 @@ class Actions:
         session = runtime.session()
         if session.refresh_options().plugin.hotkey_in_sleep:
             session.hotkey_down()  # start() switches sleep off and stop() restores it
+        else:
+            log.info("superwhisper2: Win+Shift+V in sleep mode ignored (user.whisper_hotkey_in_sleep is 0)")
 
     def whisper_start():
         """Start dictating with Whisper"""
