@@ -208,7 +208,10 @@ class Pipeline:
         if then and not typed.cancelled:
             if not result.text:
                 log.info("Whisper heard a command: %s", then)
-            self.command(then)
+            if then == "undo" or item.dictation == self.typist.dictation:
+                self.command(then)
+            else:  # said in a dictation the user already stopped: not a stop of the one now listening
+                log.info("'whisper %s' of dictation %d: that dictation has ended", then, item.dictation)
 
     def _figures(self, item: Heard, result: Transcript, typed: str, limit_ms: int) -> None:
         """The phrase's latency and stages, for the overlay, `whisper status` and the benchmark."""

@@ -29,6 +29,24 @@ def test_whisper_stop_heard_only_by_whisper_stops_and_is_not_typed(talon, phrase
     assert sim.document.endswith("général.")  # dictation stopped: the held closing mark is typed
 
 
+def test_whisper_stop_heard_late_never_stops_the_next_dictation(talon, phrases, story):
+    """A slow CPU: "whisper stop", heard only by Whisper, waits behind a sentence; meanwhile the user
+    stopped and started again with the hotkey. That stop belonged to the dictation that ended."""
+    sim = talon(modifier_hold_seconds=0.1)
+    story.ready(sim)
+    sim.press(story.hotkey)
+    with story.session().keeper.model.lock:  # Whisper is busy (a slow CPU)...
+        sim.speak(phrases["consulat_fr.wav"])
+        sim.speak(story.load("whisper_stop.wav"))
+        sim.press(story.hotkey)  # ...while the user stops...
+        sim.press(story.hotkey)  # ...and starts again
+        assert story.records() == []
+    assert sim.wait_until(lambda: len(story.records()) == 2, 60)
+    _idle(sim, story)
+    assert "user.whisper" in sim.modes  # the new dictation listens on
+    assert "consulat" in sim.document and "whisper" not in sim.document.lower()
+
+
 def test_whisper_cancel_heard_only_by_whisper_cancels(talon, story, base_model):
     """What the model hears in this synthetic voice depends on the CPU's int8 kernels: the
     plugin must act on what the same model hears on this machine, in this run."""
