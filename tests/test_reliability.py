@@ -99,7 +99,6 @@ def test_cuda_failing_at_load_uses_the_cpu_fallback_and_says_so(talon, tiny_mode
 BAD_PHRASES = {
     "NaN": (np.full(16_000, np.nan, dtype=np.float32), "NaN"),
     "inf": (np.concatenate([np.zeros(8000, np.float32), [np.inf]]).astype(np.float32), "infinite"),
-    "0 samples": (np.zeros(0, dtype=np.float32), "empty"),
     "3-D": (np.zeros((2, 2, 4000), dtype=np.float32), "shape"),
     "strings": (np.array(["a", "b"]), "numbers"),
     "too long": (np.zeros(16_000 * 12, dtype=np.float32), "over the limit"),
@@ -126,6 +125,18 @@ def test_each_breaking_phrase_is_logged_kept_for_retry_and_the_next_phrase_works
     assert len(story.pieces()) == typed == len(BAD_PHRASES)
     assert "kept for `whisper retry`" in caplog.text
     assert sim.errors == []
+
+
+def test_a_phrase_with_an_empty_buffer_is_nothing_heard_not_a_failure(talon, phrases, story):
+    """No samples in the buffer is no audio, as a phrase without samples is (TALON_FACTS): nothing to
+    retry, nothing to tell the user."""
+    sim = talon(settings={"user.whisper_language": "en"})
+    story.ready(sim)
+    sim.press(story.hotkey)
+    sim.speak(np.zeros(0, dtype=np.float32))
+    sim.speak(phrases["quilter_en.wav"])
+    assert "quilter" in story.typed(sim, 1).lower()
+    assert len(story.session().pipeline.kept) == 0 and sim.notifications == [] and sim.errors == []
 
 
 def test_odd_but_valid_phrases_are_transcribed_or_skipped_never_an_error(talon, phrases, transcripts, wer, story):
