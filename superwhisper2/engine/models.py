@@ -111,10 +111,10 @@ def get_model(spec: ModelSpec, warmup: bool = True, *, progress: Optional[Progre
         current = holder.models.get(spec)
         if current is not None and not current.released:
             return current
-        resolve_model_path(spec, progress=progress)  # a wrong name, or the download, before the model in use goes
+        path = resolve_model_path(spec, progress=progress)  # a wrong name, or the download, before the model in use goes
         for other in list(holder.models):
             release(holder.models.pop(other))
-        loaded = load_model(spec, warmup, progress=progress)
+        loaded = load_model(spec, warmup, progress=progress, path=path)
         holder.loads += 1
         holder.models[spec] = loaded
         return loaded
@@ -210,17 +210,19 @@ def _looks_like_path(name: str) -> bool:
     ) or os.path.isdir(name)
 
 
-def load_model(spec: ModelSpec, warmup: bool = True, *, progress: Optional[ProgressCallback] = None) -> LoadedModel:
-    """Load `spec` now, unshared (get_model shares): CUDA first when asked, else the CPU fallback."""
+def load_model(spec: ModelSpec, warmup: bool = True, *, progress: Optional[ProgressCallback] = None,
+               path: Optional[str] = None) -> LoadedModel:
+    """Load `spec` now, unshared (get_model shares): CUDA first when asked, else the CPU fallback.
+    `path`: the folder of `spec.model` when the caller already resolved it."""
     import ctranslate2
 
     device = choose_device(spec.device, ctranslate2.get_cuda_device_count)
     compute_type = choose_compute_type(spec.compute_type, device)
     if device == "cpu":
-        return _load(spec, spec.model, "cpu", compute_type, warmup, progress=progress)
+        return _load(spec, spec.model, "cpu", compute_type, warmup, progress=progress, path=path)
     prepare_cuda_dll_path()
     try:
-        return _load(spec, spec.model, "cuda", compute_type, warmup, progress=progress)
+        return _load(spec, spec.model, "cuda", compute_type, warmup, progress=progress, path=path)
     except ModelFileError:
         raise
     except ModelError as error:
@@ -233,8 +235,8 @@ def load_model(spec: ModelSpec, warmup: bool = True, *, progress: Optional[Progr
 
 
 def _load(spec: ModelSpec, name: str, device: str, compute_type: str, warmup: bool, *,
-          progress: Optional[ProgressCallback] = None) -> LoadedModel:
-    path = resolve_model_path(spec, name, progress=progress)
+          progress: Optional[ProgressCallback] = None, path: Optional[str] = None) -> LoadedModel:
+    path = path or resolve_model_path(spec, name, progress=progress)
     from faster_whisper import WhisperModel
 
     before = process_memory_mb()
