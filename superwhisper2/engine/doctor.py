@@ -156,9 +156,9 @@ def _transcribe_sample(report: Report, spec: ModelSpec, language: str, given: Op
     except Exception as error:
         report.add(Check("model", False, f"{type(error).__name__}: {error}", _model_next_step(spec)))
         return
-    seconds = loaded.load_seconds if given is not None else time.perf_counter() - started  # given: the dictation's
+    load_seconds = loaded.load_seconds if given is not None else time.perf_counter() - started  # given: the dictation's
     where = f"{loaded.device} {loaded.compute_type}" + (f" (CUDA failed: {loaded.fallback_reason})" if loaded.fallback_reason else "")
-    report.add(Check("model", True, f"{loaded.path} on {where}, loaded in {seconds:.1f} s"))
+    report.add(Check("model", True, f"{loaded.path} on {where}, loaded in {load_seconds:.1f} s"))
     if loaded.fallback_reason and spec.device in ("auto", "cuda"):
         # a GPU user whose model silently fell back to the CPU waits seconds per phrase
         report.add(Check("GPU", False, f"a CUDA device is there but the model runs on the CPU ({loaded.fallback_reason})",
